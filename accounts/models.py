@@ -1,0 +1,1 @@
+"""Models of the accounts app: filled by its own issue."""

@@ -1,0 +1,1 @@
+"""Models of the catalogue app: filled by its own issue."""

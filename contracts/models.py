@@ -1,0 +1,1 @@
+"""Models of the contracts app: filled by its own issue."""

@@ -1,0 +1,29 @@
+"""What every page needs: the site (syndicate or collectivité), the person's roles, the
+collectivités they can switch to."""
+
+from __future__ import annotations
+
+from portal import selectors
+from portal.access import is_syndicate_staff, roles_in
+from portal.models import Role
+from portal.tenancy import is_public_request
+
+
+def portal(request):
+    user = request.user
+    public = is_public_request(request)
+    context = {
+        "is_backoffice": public,
+        "syndicate": selectors.syndicate_get(),
+        "collectivite": None if public else request.tenant,
+    }
+    if user.is_authenticated:
+        roles = roles_in(user, None if public else request.tenant)
+        context.update(
+            {
+                "current_roles": sorted(Role(r).label for r in roles),
+                "is_staff_member": is_syndicate_staff(user),
+                "switchable_collectivites": selectors.collectivites_of_user(user=user),
+            }
+        )
+    return context

@@ -1,0 +1,122 @@
+"""Forms of the portal core: they parse input; services decide."""
+
+from __future__ import annotations
+
+from allauth.account.forms import LoginForm
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portal import domain
+from portal.models import Collectivite, Membership
+from portal.services import CollectiviteInput
+from portal.tenancy import is_public_request
+
+LOGIN_REFUSED = "L'adresse électronique et/ou le mot de passe sont incorrects."
+LOGO_TOO_LARGE = "Le logo ne doit pas dépasser 1 Mo."
+LOGO_FORMAT = "Le logo doit être une image PNG, JPEG ou WebP."
+
+
+class PortalLoginForm(LoginForm):
+    """On a collectivité's site only its members sign in; others get the same message as a
+    wrong password, so that membership is never revealed."""
+
+    def clean(self):
+        cleaned = super().clean()
+        user = getattr(self, "user", None)
+        if user is not None and self.request is not None and not is_public_request(self.request):
+            if not Membership.objects.filter(user=user, collectivite=self.request.tenant).exists():
+                raise ValidationError(LOGIN_REFUSED)
+        return cleaned
+
+
+class CollectiviteForm(forms.Form):
+    name = forms.CharField(label="Nom", max_length=200)
+    kind = forms.ChoiceField(label="Nature", choices=Collectivite.Kind.choices)
+    siret = forms.CharField(
+        label="SIRET", max_length=20, help_text="14 chiffres ; les espaces sont acceptés."
+    )
+    population = forms.IntegerField(label="Population (habitants)", min_value=0, initial=0)
+    agent_count = forms.IntegerField(label="Nombre d'agents", min_value=0, initial=0)
+    hosted = forms.BooleanField(
+        label="Collectivité hébergée (même base de données Métiers)", required=False
+    )
+    non_affiliated = forms.BooleanField(label="Collectivité non affiliée", required=False)
+    service_code = forms.CharField(label="Code service (Chorus Pro)", required=False, max_length=100)
+    address = forms.CharField(label="Adresse", required=False, max_length=250)
+    postcode = forms.CharField(label="Code postal", required=False, max_length=5)
+    city = forms.CharField(label="Commune", required=False, max_length=120)
+    contact_email = forms.EmailField(label="Courriel de contact", required=False)
+    brand_colour = forms.CharField(
+        label="Couleur du site",
+        initial="#1d4f91",
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    logo = forms.ImageField(label="Logo (PNG, JPEG ou WebP, 1 Mo au plus)", required=False)
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo:
+            return None
+        if logo.size > 1024 * 1024:
+            raise ValidationError(LOGO_TOO_LARGE)
+        image = getattr(logo, "image", None)
+        if image is not None and (image.format or "").upper() not in {"PNG", "JPEG", "WEBP"}:
+            raise ValidationError(LOGO_FORMAT)
+        return logo
+
+    def to_input(self, slug: str = "") -> CollectiviteInput:
+        data = self.cleaned_data
+        return CollectiviteInput(
+            slug=slug,
+            **{f: data[f] for f in CollectiviteInput.__dataclass_fields__ if f in data},
+        )
+
+
+class CollectiviteCreateForm(CollectiviteForm):
+    slug = forms.CharField(
+        label="Identifiant (sous-domaine)",
+        max_length=40,
+        help_text="Lettres minuscules, chiffres et tirets ; le site sera <identifiant>."
+        "<domaine du portail>.",
+    )
+    admin_email = forms.EmailField(label="Courriel de l'administrateur fonctionnel")
+    admin_name = forms.CharField(label="Nom de l'administrateur fonctionnel", required=False)
+
+    field_order = ["name", "slug", "kind", "siret"]
+
+    def to_input(self, slug: str = "") -> CollectiviteInput:
+        return super().to_input(slug=self.cleaned_data["slug"])
+
+
+class CollectiviteFilterForm(forms.Form):
+    q = forms.CharField(label="Rechercher", required=False)
+    strate = forms.ChoiceField(
+        label="Strate", required=False, choices=[("", "Toutes")] + list(Collectivite.Strate.choices)
+    )
+    kind = forms.ChoiceField(
+        label="Nature", required=False, choices=[("", "Toutes")] + list(Collectivite.Kind.choices)
+    )
+    population_min = forms.IntegerField(label="Population minimale", required=False, min_value=0)
+    population_max = forms.IntegerField(label="Population maximale", required=False, min_value=0)
+
+
+class InvitationAcceptForm(forms.Form):
+    full_name = forms.CharField(label="Nom complet", max_length=150)
+    password1 = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=domain.PASSWORD_TOO_WEAK.split(". ", 1)[1],
+    )
+    password2 = forms.CharField(
+        label="Confirmez le mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") != cleaned.get("password2"):
+            raise ValidationError({"password2": "Les deux mots de passe ne correspondent pas."})
+        return cleaned

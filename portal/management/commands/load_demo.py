@@ -1,0 +1,153 @@
+"""Demo data: the syndicate, three collectivités of different strates, one person per role.
+
+Idempotent: running it again changes nothing and prints the logins again. The catalogue and
+other issues add their own demo data from here.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal import services
+from portal.models import Collectivite, Role, Syndicate, User
+from portal.models.people import STAFF_ADMIN_GROUP, STAFF_FINANCE_GROUP
+
+DEMO_PASSWORD = "Demo-Portail-2026!"
+
+SYNDICATE = {
+    "name": "Syndicat mixte Numérique Démo",
+    "short_name": "Numérique Démo",
+    "siret": "25500012300016",
+    "address": "1 rue de la Mutualisation",
+    "postcode": "50000",
+    "city": "Saint-Lô",
+    "email": "contact@numerique-demo.fr",
+    "brand_colour": "#1d4f91",
+}
+
+COLLECTIVITES = [
+    {
+        "name": "Commune de Brévands-sur-Vire",
+        "slug": "brevands",
+        "kind": "commune",
+        "siret": "21500123400011",
+        "population": 180,
+        "agent_count": 2,
+        "city": "Brévands-sur-Vire",
+        "postcode": "50500",
+        "service_code": "MAIRIE",
+        "brand_colour": "#2e6b30",
+        "admin": ("secretaire@brevands.demo", "Claire Lemonnier"),
+    },
+    {
+        "name": "Commune de Val-de-Saire",
+        "slug": "val-de-saire",
+        "kind": "commune",
+        "siret": "21500456700011",
+        "population": 3000,
+        "agent_count": 24,
+        "city": "Val-de-Saire",
+        "postcode": "50760",
+        "service_code": "FINANCES",
+        "brand_colour": "#8a1c3b",
+        "admin": ("admin@val-de-saire.demo", "Julien Hamel"),
+    },
+    {
+        "name": "Communauté de communes du Bocage",
+        "slug": "cc-bocage",
+        "kind": "epci",
+        "siret": "24500789000011",
+        "population": 25000,
+        "agent_count": 80,
+        "city": "Saint-Sauveur",
+        "postcode": "50250",
+        "service_code": "DGS",
+        "brand_colour": "#005a70",
+        "admin": ("admin@cc-bocage.demo", "Sophie Marie"),
+    },
+]
+
+# (email, name, collectivité slug, role): one person per role, and a secrétaire de mairie
+# who serves two communes.
+PEOPLE = [
+    ("agent@val-de-saire.demo", "Paul Lecoq", "val-de-saire", Role.AGENT),
+    ("maire@val-de-saire.demo", "Anne Duval", "val-de-saire", Role.SIGNATORY),
+    ("referent@val-de-saire.demo", "Marc Leroux", "val-de-saire", Role.VISIO_REFERENT),
+    ("secretaire@brevands.demo", "Claire Lemonnier", "val-de-saire", Role.AGENT),
+    ("president@cc-bocage.demo", "Henri Lefranc", "cc-bocage", Role.SIGNATORY),
+]
+STAFF = [
+    ("admin@numerique-demo.fr", "Nadia Roussel", [STAFF_ADMIN_GROUP]),
+    ("finances@numerique-demo.fr", "Yves Morel", [STAFF_FINANCE_GROUP]),
+]
+
+
+def _siret(value: str) -> str:
+    """Demo SIRETs: the given digits with valid SIREN and SIRET keys (C1)."""
+    from stdnum import luhn
+
+    siren8, nic4 = value[:8], value[9:13]
+    siren = siren8 + luhn.calc_check_digit(siren8)
+    return siren + nic4 + luhn.calc_check_digit(siren + nic4)
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent) et affiche les identifiants."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            Syndicate.objects.update_or_create(
+                pk=1, defaults={**SYNDICATE, "siret": _siret(SYNDICATE["siret"])}
+            )
+            for email, name, groups in STAFF:
+                services.staff_user_create(
+                    email=email, full_name=name, password=DEMO_PASSWORD, groups=groups
+                )
+        for spec in COLLECTIVITES:
+            self._collectivite(spec)
+        for email, name, slug, role in PEOPLE:
+            user = self._person(email, name)
+            services.membership_grant(
+                user=user, collectivite=Collectivite.objects.get(slug=slug), role=role, granted_by=None
+            )
+        self._print_logins()
+
+    def _person(self, email: str, name: str) -> User:
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+        if created or not user.has_usable_password():
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user
+
+    def _collectivite(self, spec: dict) -> None:
+        spec = dict(spec)
+        admin_email, admin_name = spec.pop("admin")
+        collectivite = Collectivite.objects.filter(slug=spec["slug"]).first()
+        if collectivite is None:
+            collectivite = services.collectivite_create(
+                data=services.CollectiviteInput(**{**spec, "siret": _siret(spec["siret"])}),
+                admin_email=admin_email,
+                admin_name=admin_name,
+                created_by=None,
+            )
+        admin = self._person(admin_email, admin_name)
+        services.membership_grant(
+            user=admin, collectivite=collectivite, role=Role.FUNCTIONAL_ADMIN, granted_by=None
+        )
+
+    def _print_logins(self) -> None:
+        write = self.stdout.write
+        write("")
+        write(self.style.SUCCESS("Données de démonstration prêtes."))
+        write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
+        write(f"Espace du syndicat : {services.backoffice_url()}")
+        for email, _, groups in STAFF:
+            write(f"  {email:32} {', '.join(groups)} (double authentification demandée)")
+        for collectivite in Collectivite.objects.prefetch_related("domains", "memberships__user"):
+            write(
+                f"{collectivite.name} (strate {collectivite.strate}) : "
+                f"{services.site_url(collectivite.primary_domain_name)}"
+            )
+            for m in collectivite.memberships.all().order_by("user__email", "role"):
+                write(f"  {m.user.email:32} {m.get_role_display()}")

@@ -1,0 +1,18 @@
+"""Public-schema core models: the tenant model, people, the audit log, API tokens."""
+
+from .audit import AuditEvent
+from .collectivite import Collectivite, Domain, Syndicate
+from .people import ApiToken, Invitation, LoginHandoff, Membership, Role, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Collectivite",
+    "Domain",
+    "Invitation",
+    "LoginHandoff",
+    "Membership",
+    "Role",
+    "Syndicate",
+    "User",
+]

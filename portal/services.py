@@ -1,0 +1,380 @@
+"""Writes of the portal core: collectivités (tenants), invitations, hand-offs, API tokens.
+
+Every function validates, saves, records the audit event (P2) and schedules its side effects
+with `transaction.on_commit`; bad input raises ValidationError with a French message and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal import domain, events
+from portal.models import ApiToken, Collectivite, Domain, Invitation, LoginHandoff, Membership
+from portal.models import Role, User
+from portal.tenancy import tenant_template_ensure
+
+SLUG_FORMAT_ERROR = (
+    "L'identifiant ne peut contenir que des lettres minuscules sans accent, des chiffres et des "
+    "tirets (3 à 40 caractères, sans tiret au début ni à la fin)."
+)
+SLUG_TAKEN_ERROR = "Cet identifiant est déjà utilisé par une autre collectivité."
+SLUG_RESERVED_ERROR = "Cet identifiant est réservé ; choisissez-en un autre."
+SIRET_TAKEN_ERROR = "Une collectivité avec ce SIRET existe déjà."
+NAME_REQUIRED_ERROR = "Le nom de la collectivité est obligatoire."
+KIND_ERROR = "Choisissez la nature de la collectivité : commune, EPCI, établissement public ou budget annexe."
+ADMIN_EMAIL_ERROR = "Saisissez une adresse électronique valide pour l'administrateur fonctionnel."
+INVITATION_INVALID = "Ce lien d'invitation n'est pas valide ou a déjà été utilisé."
+INVITATION_EXPIRED = "Ce lien d'invitation a expiré. Demandez au syndicat de vous en envoyer un nouveau."
+INVITATION_OTHER_USER = (
+    "Cette invitation a été envoyée à une autre adresse. Déconnectez-vous puis ouvrez à nouveau "
+    "le lien."
+)
+HANDOFF_INVALID = "Ce lien de changement de collectivité n'est plus valide. Reconnectez-vous."
+NOT_A_MEMBER = "Vous n'êtes pas membre de cette collectivité."
+
+RESERVED_SLUGS = frozenset({"www", "api", "admin", "static", "public", "mail", "portail", "syndicat"})
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+INVITATION_VALIDITY = timedelta(days=14)
+HANDOFF_VALIDITY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def schema_name_for(slug: str) -> str:
+    return "c_" + slug.replace("-", "_")
+
+
+def domain_name_for(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+def backoffice_url(path: str = "/") -> str:
+    return site_url(settings.BASE_DOMAIN, path)
+
+
+def site_url(domain_name: str, path: str = "/") -> str:
+    port = f":{settings.PORTAL_PORT}" if settings.PORTAL_PORT else ""
+    return f"{settings.PORTAL_SCHEME}://{domain_name}{port}{path}"
+
+
+@dataclass(frozen=True)
+class CollectiviteInput:
+    name: str
+    slug: str
+    kind: str
+    siret: str
+    population: int = 0
+    agent_count: int = 0
+    hosted: bool = False
+    non_affiliated: bool = False
+    service_code: str = ""
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    contact_email: str = ""
+    brand_colour: str = "#1d4f91"
+
+
+def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None) -> dict:
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = NAME_REQUIRED_ERROR
+    cleaned["name"] = name
+    if instance is None:
+        slug = (data.slug or "").strip().lower()
+        if not _SLUG_RE.match(slug):
+            errors["slug"] = SLUG_FORMAT_ERROR
+        elif slug in RESERVED_SLUGS:
+            errors["slug"] = SLUG_RESERVED_ERROR
+        elif Collectivite.objects.filter(slug=slug).exists():
+            errors["slug"] = SLUG_TAKEN_ERROR
+        cleaned["slug"] = slug
+    if data.kind not in set(domain.Kind):
+        errors["kind"] = KIND_ERROR
+    try:
+        cleaned["siret"] = domain.siret_clean(data.siret)
+        others = Collectivite.objects.filter(siret=cleaned["siret"])
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if others.exists():
+            errors["siret"] = SIRET_TAKEN_ERROR
+    except domain.DomainError as exc:
+        errors["siret"] = str(exc)
+    try:
+        cleaned["brand_colour"] = domain.colour_clean(data.brand_colour)
+    except domain.DomainError as exc:
+        errors["brand_colour"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    cleaned.update(
+        kind=data.kind,
+        population=data.population,
+        agent_count=data.agent_count,
+        hosted=data.hosted,
+        non_affiliated=data.non_affiliated,
+        strate=domain.strate_for(
+            kind=domain.Kind(data.kind),
+            population=data.population,
+            agent_count=data.agent_count,
+            hosted=data.hosted,
+            non_affiliated=data.non_affiliated,
+        ).value,
+        service_code=data.service_code.strip(),
+        address=data.address.strip(),
+        postcode=data.postcode.strip(),
+        city=data.city.strip(),
+        contact_email=data.contact_email.strip().lower(),
+    )
+    return cleaned
+
+
+def collectivite_create(
+    *,
+    data: CollectiviteInput,
+    admin_email: str,
+    admin_name: str = "",
+    created_by: User | None,
+) -> Collectivite:
+    """Create a collectivité: its schema (cloned from the template), its domain, and the
+    invitation of its first functional administrator."""
+    cleaned = _validated(data)
+    try:
+        validate_email(admin_email)
+    except ValidationError as exc:
+        raise ValidationError({"admin_email": ADMIN_EMAIL_ERROR}) from exc
+    # Outside the transaction: migrating the template is idempotent and must not be undone
+    # by a failure of this one creation.
+    tenant_template_ensure()
+    with transaction.atomic():
+        collectivite = Collectivite(schema_name=schema_name_for(cleaned["slug"]), **cleaned)
+        try:
+            collectivite.save(verbosity=0)
+        except IntegrityError as exc:  # a concurrent creation took the slug or the SIRET
+            raise ValidationError({"slug": SLUG_TAKEN_ERROR}) from exc
+        Domain.objects.create(
+            domain=domain_name_for(collectivite.slug), tenant=collectivite, is_primary=True
+        )
+        events.collectivite_created_event(collectivite=collectivite, actor=created_by)
+        invitation_create(
+            collectivite=collectivite,
+            email=admin_email,
+            full_name=admin_name,
+            role=Role.FUNCTIONAL_ADMIN,
+            invited_by=created_by,
+        )
+    return collectivite
+
+
+@transaction.atomic
+def collectivite_update(
+    *, collectivite: Collectivite, data: CollectiviteInput, updated_by: User | None, logo=None
+) -> Collectivite:
+    cleaned = _validated(data, instance=collectivite)
+    changed = {
+        field: value for field, value in cleaned.items() if getattr(collectivite, field) != value
+    }
+    for field, value in changed.items():
+        setattr(collectivite, field, value)
+    if logo is not None:
+        collectivite.logo = logo
+        changed["logo"] = logo.name
+    if changed:
+        collectivite.save()
+        events.collectivite_updated_event(
+            collectivite=collectivite, actor=updated_by, changed={k: str(v) for k, v in changed.items()}
+        )
+    return collectivite
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+def invitation_create(
+    *,
+    collectivite: Collectivite,
+    email: str,
+    role: str,
+    invited_by: User | None,
+    full_name: str = "",
+) -> Invitation:
+    from portal.tasks import send_invitation_email
+
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        collectivite=collectivite,
+        email=email.strip().lower(),
+        role=role,
+        full_name=full_name.strip(),
+        token_hash=_hash(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + INVITATION_VALIDITY,
+    )
+    events.invitation_sent_event(invitation=invitation, actor=invited_by)
+    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+    return invitation
+
+
+def invitation_url(invitation: Invitation, token: str) -> str:
+    return site_url(invitation.collectivite.primary_domain_name, f"/invitation/{token}/")
+
+
+def invitation_get(*, token: str, collectivite: Collectivite) -> Invitation:
+    invitation = Invitation.objects.filter(
+        token_hash=_hash(token), collectivite=collectivite, accepted_at__isnull=True
+    ).first()
+    if invitation is None:
+        raise ValidationError(INVITATION_INVALID)
+    if invitation.expires_at <= timezone.now():
+        raise ValidationError(INVITATION_EXPIRED)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    collectivite: Collectivite,
+    signed_in_user: User | None = None,
+    full_name: str = "",
+    password: str = "",
+) -> User:
+    """Accept an invitation: the invited person gets the role in the collectivité.
+
+    A newcomer (or a person who never chose a password) chooses one now (P1); someone who
+    already has an account accepts while signed in as the invited address.
+    """
+    invitation = invitation_get(token=token, collectivite=collectivite)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if signed_in_user is not None and signed_in_user.is_authenticated:
+        if signed_in_user.email.lower() != invitation.email:
+            raise ValidationError(INVITATION_OTHER_USER)
+        user = signed_in_user
+    else:
+        user = User.objects.filter(email=invitation.email).first() or User.objects.create_user(
+            invitation.email, full_name=full_name or invitation.full_name
+        )
+        if user.has_usable_password():
+            raise ValidationError(
+                "Vous avez déjà un compte : connectez-vous, puis ouvrez à nouveau ce lien."
+            )
+        validate_password(password, user)
+        user.set_password(password)
+        user.full_name = full_name.strip() or user.full_name or invitation.full_name
+        user.save()
+    Membership.objects.get_or_create(user=user, collectivite=collectivite, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    events.invitation_accepted_event(invitation=invitation, user=user)
+    return user
+
+
+# --- Switching collectivité ---------------------------------------------------------------
+
+
+def handoff_create(*, user: User, collectivite: Collectivite) -> str:
+    if not Membership.objects.filter(user=user, collectivite=collectivite).exists():
+        raise ValidationError(NOT_A_MEMBER)
+    token = secrets.token_urlsafe(32)
+    LoginHandoff.objects.create(
+        user=user,
+        collectivite=collectivite,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + HANDOFF_VALIDITY,
+    )
+    return token
+
+
+@transaction.atomic
+def handoff_consume(*, token: str, collectivite: Collectivite) -> User:
+    """The person a hand-off carries to `collectivite`; single use, 60 seconds."""
+    handoff = (
+        LoginHandoff.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=_hash(token), collectivite=collectivite, used_at__isnull=True)
+        .first()
+    )
+    if handoff is None or handoff.expires_at <= timezone.now() or not handoff.user.is_active:
+        raise ValidationError(HANDOFF_INVALID)
+    handoff.used_at = timezone.now()
+    handoff.save(update_fields=["used_at"])
+    if not Membership.objects.filter(user=handoff.user, collectivite=collectivite).exists():
+        raise ValidationError(NOT_A_MEMBER)
+    return handoff.user
+
+
+def handoffs_purge(*, now=None) -> int:
+    deleted, _ = LoginHandoff.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token; the clear value is returned once and never stored."""
+    raw = "psn_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[4:12], key_hash=_hash(raw))
+    return token, raw
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+# --- Memberships and staff ----------------------------------------------------------------
+
+
+@transaction.atomic
+def membership_grant(
+    *, user: User, collectivite: Collectivite, role: str, granted_by: User | None
+) -> Membership:
+    """Give `user` a role in `collectivite` directly; a pending invitation to that same role
+    is then moot and is closed."""
+    membership, created = Membership.objects.get_or_create(
+        user=user, collectivite=collectivite, role=role
+    )
+    if created:
+        Invitation.objects.filter(
+            collectivite=collectivite, email=user.email, role=role, accepted_at__isnull=True
+        ).update(accepted_at=timezone.now(), accepted_by=user)
+        events.membership_granted_event(membership=membership, actor=granted_by)
+    return membership
+
+
+def staff_user_create(*, email: str, full_name: str, password: str | None, groups: list[str]) -> User:
+    """A syndicate staff member in the given groups (P1: a second factor is asked at first
+    sign-in)."""
+    from django.contrib.auth.models import Group
+
+    user, _ = User.objects.get_or_create(email=email.lower(), defaults={"full_name": full_name})
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+        user.save()
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user

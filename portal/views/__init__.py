@@ -1,0 +1,1 @@
+"""Views of the portal core: back-office (public schema) and collectivité site (tenant)."""

@@ -1,0 +1,62 @@
+"""A collectivité's own site, on <slug>.BASE_DOMAIN (its schema is active)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from portal import services
+from portal.access import member_required
+from portal.forms import InvitationAcceptForm
+
+# The sections later issues fill; the home page shows them as they become available.
+SECTIONS = [
+    ("catalogue", "Catalogue", "Les services proposés par le syndicat et leurs tarifs."),
+    ("demandes", "Demandes et devis", "Exprimer un besoin, suivre et signer les devis."),
+    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis."),
+    ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio."),
+    ("factures", "Factures", "Vos factures annuelles et leur règlement."),
+]
+
+
+@member_required()
+def home(request):
+    return render(request, "tenant/home.html", {"sections": SECTIONS})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    collectivite = request.tenant
+    try:
+        invitation = services.invitation_get(token=token, collectivite=collectivite)
+    except ValidationError as exc:
+        return render(request, "tenant/invitation_invalid.html", {"error": exc.messages[0]}, status=404)
+    signed_in = request.user if request.user.is_authenticated else None
+    form = None if signed_in else InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and (signed_in or form.is_valid()):
+        try:
+            user = services.invitation_accept(
+                token=token,
+                collectivite=collectivite,
+                signed_in_user=signed_in,
+                full_name=form.cleaned_data["full_name"] if form else "",
+                password=form.cleaned_data["password1"] if form else "",
+            )
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, exc.messages[0])
+            else:
+                form.add_error("password1" if "mot de passe" in exc.messages[0] else None, exc)
+        else:
+            if signed_in is None:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Bienvenue sur le portail de {collectivite.name}.")
+            return redirect("home")
+    return render(
+        request,
+        "tenant/invitation_accept.html",
+        {"invitation": invitation, "form": form, "signed_in": signed_in},
+    )
