@@ -6,8 +6,6 @@ JSON with a French `detail`: 401 without a valid token, 403 without the role, 40
 unknown object, 422 for invalid input (with the field errors).
 """
 
-from __future__ import annotations
-
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, NinjaAPI, Query, Schema
@@ -20,7 +18,9 @@ from portal import selectors, services
 from portal.access import is_syndicate_admin, is_syndicate_staff
 from portal.models import Collectivite
 
-UNAUTHENTICATED = "Authentification requise : fournissez un jeton valide (en-tête Authorization: Bearer …)."
+UNAUTHENTICATED = (
+    "Authentification requise : fournissez un jeton valide (en-tête Authorization: Bearer …)."
+)
 FORBIDDEN = "Votre rôle ne permet pas cette opération."
 NOT_FOUND = "Objet introuvable."
 INVALID = "Données invalides."
@@ -58,8 +58,11 @@ def on_not_found(request, exc):
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid_schema(request, exc):
+    # loc is (where, parameter, field…): name the field as the client sent it
     errors = {
-        ".".join(str(p) for p in e.get("loc", [])[1:]) or "corps": _french(e)
+        ".".join(str(p) for p in e.get("loc", [])[2:] or e.get("loc", [])[1:]) or "corps": _french(
+            e
+        )
         for e in exc.errors
     }
     return api.create_response(request, {"detail": INVALID, "errors": errors}, status=422)

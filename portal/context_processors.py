@@ -4,7 +4,7 @@ collectivités they can switch to."""
 from __future__ import annotations
 
 from portal import selectors
-from portal.access import is_syndicate_staff, roles_in
+from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
 from portal.models import Role
 from portal.tenancy import is_public_request
 
@@ -23,6 +23,7 @@ def portal(request):
             {
                 "current_roles": sorted(Role(r).label for r in roles),
                 "is_staff_member": is_syndicate_staff(user),
+                "can_manage_collectivites": public and is_syndicate_admin(user),
                 "switchable_collectivites": selectors.collectivites_of_user(user=user),
             }
         )

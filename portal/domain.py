@@ -172,11 +172,11 @@ PASSWORD_MAX_LENGTH = 128
 PASSWORD_MIN_ENTROPY_BITS = 80
 PASSWORD_SEED_MIN_LENGTH = 12
 PASSWORD_TOO_WEAK = (
-    "Ce mot de passe est trop faible. Choisissez au moins 12 caractères mêlant majuscules, "
+    "Ce mot de passe est trop faible. Choisissez au moins 12 caractères mêlant majuscules, "  # noqa: S105
     "minuscules, chiffres et caractères spéciaux, ou une phrase de passe plus longue "
     "(par exemple quatre ou cinq mots séparés par des espaces)."
 )
-PASSWORD_TOO_LONG = "Le mot de passe ne peut pas dépasser 128 caractères."
+PASSWORD_TOO_LONG = "Le mot de passe ne peut pas dépasser 128 caractères."  # noqa: S105
 
 # Alphabet sizes per class of character; anything not ASCII letter or digit (spaces, accents,
 # punctuation) counts as "special" with the 33 printable ASCII symbols and space.
@@ -242,11 +242,15 @@ def _relative_luminance(colour: str) -> float:
 
 def contrast_ratio(first: str, second: str) -> float:
     """WCAG contrast ratio between two #rrggbb colours (1 to 21)."""
-    lighter, darker = sorted((_relative_luminance(first), _relative_luminance(second)), reverse=True)
+    lighter, darker = sorted(
+        (_relative_luminance(first), _relative_luminance(second)), reverse=True
+    )
     return (lighter + 0.05) / (darker + 0.05)
 
 
 def readable_text_colour(background: str) -> str:
     """Black or white, whichever reads best on `background` (always ≥ 4.5:1, RGAA AA)."""
     black, white = "#000000", "#ffffff"
-    return white if contrast_ratio(background, white) >= contrast_ratio(background, black) else black
+    return (
+        white if contrast_ratio(background, white) >= contrast_ratio(background, black) else black
+    )

@@ -23,9 +23,13 @@ class PortalLoginForm(LoginForm):
     def clean(self):
         cleaned = super().clean()
         user = getattr(self, "user", None)
-        if user is not None and self.request is not None and not is_public_request(self.request):
-            if not Membership.objects.filter(user=user, collectivite=self.request.tenant).exists():
-                raise ValidationError(LOGIN_REFUSED)
+        on_tenant_site = self.request is not None and not is_public_request(self.request)
+        if (
+            user is not None
+            and on_tenant_site
+            and not Membership.objects.filter(user=user, collectivite=self.request.tenant).exists()
+        ):
+            raise ValidationError(LOGIN_REFUSED)
         return cleaned
 
 
@@ -41,7 +45,9 @@ class CollectiviteForm(forms.Form):
         label="Collectivité hébergée (même base de données Métiers)", required=False
     )
     non_affiliated = forms.BooleanField(label="Collectivité non affiliée", required=False)
-    service_code = forms.CharField(label="Code service (Chorus Pro)", required=False, max_length=100)
+    service_code = forms.CharField(
+        label="Code service (Chorus Pro)", required=False, max_length=100
+    )
     address = forms.CharField(label="Adresse", required=False, max_length=250)
     postcode = forms.CharField(label="Code postal", required=False, max_length=5)
     city = forms.CharField(label="Commune", required=False, max_length=120)
@@ -67,10 +73,9 @@ class CollectiviteForm(forms.Form):
 
     def to_input(self, slug: str = "") -> CollectiviteInput:
         data = self.cleaned_data
-        return CollectiviteInput(
-            slug=slug,
-            **{f: data[f] for f in CollectiviteInput.__dataclass_fields__ if f in data},
-        )
+        values = {f: data[f] for f in CollectiviteInput.__dataclass_fields__ if f in data}
+        values["slug"] = slug
+        return CollectiviteInput(**values)
 
 
 class CollectiviteCreateForm(CollectiviteForm):

@@ -73,6 +73,6 @@ def pending_invitations(*, collectivite: Collectivite) -> QuerySet[Invitation]:
 
 
 def audit_events_for(*, object_type: str, object_id: int | str) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id)).select_related(
-        "actor"
-    )
+    return AuditEvent.objects.filter(
+        object_type=object_type, object_id=str(object_id)
+    ).select_related("actor")

@@ -21,8 +21,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import domain, events
-from portal.models import ApiToken, Collectivite, Domain, Invitation, LoginHandoff, Membership
-from portal.models import Role, User
+from portal.models import (
+    ApiToken,
+    Collectivite,
+    Domain,
+    Invitation,
+    LoginHandoff,
+    Membership,
+    Role,
+    User,
+)
 from portal.tenancy import tenant_template_ensure
 
 SLUG_FORMAT_ERROR = (
@@ -36,7 +44,9 @@ NAME_REQUIRED_ERROR = "Le nom de la collectivité est obligatoire."
 KIND_ERROR = "Choisissez la nature de la collectivité : commune, EPCI, établissement public ou budget annexe."
 ADMIN_EMAIL_ERROR = "Saisissez une adresse électronique valide pour l'administrateur fonctionnel."
 INVITATION_INVALID = "Ce lien d'invitation n'est pas valide ou a déjà été utilisé."
-INVITATION_EXPIRED = "Ce lien d'invitation a expiré. Demandez au syndicat de vous en envoyer un nouveau."
+INVITATION_EXPIRED = (
+    "Ce lien d'invitation a expiré. Demandez au syndicat de vous en envoyer un nouveau."
+)
 INVITATION_OTHER_USER = (
     "Cette invitation a été envoyée à une autre adresse. Déconnectez-vous puis ouvrez à nouveau "
     "le lien."
@@ -44,7 +54,9 @@ INVITATION_OTHER_USER = (
 HANDOFF_INVALID = "Ce lien de changement de collectivité n'est plus valide. Reconnectez-vous."
 NOT_A_MEMBER = "Vous n'êtes pas membre de cette collectivité."
 
-RESERVED_SLUGS = frozenset({"www", "api", "admin", "static", "public", "mail", "portail", "syndicat"})
+RESERVED_SLUGS = frozenset(
+    {"www", "api", "admin", "static", "public", "mail", "portail", "syndicat"}
+)
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 INVITATION_VALIDITY = timedelta(days=14)
 HANDOFF_VALIDITY = timedelta(seconds=60)
@@ -192,12 +204,18 @@ def collectivite_update(
     for field, value in changed.items():
         setattr(collectivite, field, value)
     if logo is not None:
+        previous = collectivite.logo.name
         collectivite.logo = logo
         changed["logo"] = logo.name
+        if previous:
+            storage = collectivite.logo.storage
+            transaction.on_commit(lambda: storage.delete(previous))
     if changed:
         collectivite.save()
         events.collectivite_updated_event(
-            collectivite=collectivite, actor=updated_by, changed={k: str(v) for k, v in changed.items()}
+            collectivite=collectivite,
+            actor=updated_by,
+            changed={k: str(v) for k, v in changed.items()},
         )
     return collectivite
 
@@ -366,7 +384,9 @@ def membership_grant(
     return membership
 
 
-def staff_user_create(*, email: str, full_name: str, password: str | None, groups: list[str]) -> User:
+def staff_user_create(
+    *, email: str, full_name: str, password: str | None, groups: list[str]
+) -> User:
     """A syndicate staff member in the given groups (P1: a second factor is asked at first
     sign-in)."""
     from django.contrib.auth.models import Group

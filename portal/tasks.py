@@ -36,7 +36,9 @@ def send_invitation_email(invitation_id: int, token: str) -> bool:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invitation.email],
     )
-    message.attach_alternative(render_to_string("emails/invitation_body.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("emails/invitation_body.html", context), "text/html"
+    )
     message.send()
     return True
 

@@ -10,7 +10,9 @@ urlpatterns = [
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),
     path("collectivites/<int:pk>/", backoffice.collectivite_detail, name="collectivite_detail"),
-    path("collectivites/<int:pk>/modifier/", backoffice.collectivite_edit, name="collectivite_edit"),
+    path(
+        "collectivites/<int:pk>/modifier/", backoffice.collectivite_edit, name="collectivite_edit"
+    ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),

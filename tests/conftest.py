@@ -46,7 +46,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _public_schema_and_clean_cache():
+def _public_schema_and_clean_cache(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     yield
     connection.set_schema_to_public()

@@ -4,190 +4,548 @@ import django.core.serializers.json
 import django.core.validators
 import django.db.models.deletion
 import django_tenants.postgresql_backend.base
-import portal.models.collectivite
-import portal.models.people
 from django.conf import settings
 from django.db import migrations, models
 
+import portal.models.collectivite
+import portal.models.people
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='adresse électronique')),
-                ('full_name', models.CharField(blank=True, max_length=150, verbose_name='nom complet')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actif')),
-                ('is_staff', models.BooleanField(default=False, verbose_name="accès à l'administration technique")),
-                ('date_joined', models.DateTimeField(auto_now_add=True, verbose_name='inscrit le')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        max_length=254, unique=True, verbose_name="adresse électronique"
+                    ),
+                ),
+                (
+                    "full_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="nom complet"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="actif")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False, verbose_name="accès à l'administration technique"
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(auto_now_add=True, verbose_name="inscrit le")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'utilisateur',
-                'verbose_name_plural': 'utilisateurs',
+                "verbose_name": "utilisateur",
+                "verbose_name_plural": "utilisateurs",
             },
             managers=[
-                ('objects', portal.models.people.UserManager()),
+                ("objects", portal.models.people.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('prefix', models.CharField(max_length=8)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("prefix", models.CharField(max_length=8)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "jeton d'API",
+                "verbose_name": "jeton d'API",
             },
         ),
         migrations.CreateModel(
-            name='Collectivite',
+            name="Collectivite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
-                ('name', models.CharField(max_length=200, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='identifiant')),
-                ('kind', models.CharField(choices=[('commune', 'Commune'), ('epci', 'EPCI'), ('etablissement_public', 'Établissement public'), ('budget_annexe', 'Budget annexe')], max_length=32, verbose_name='nature')),
-                ('siret', models.CharField(max_length=14, unique=True, verbose_name='SIRET')),
-                ('population', models.PositiveIntegerField(default=0, verbose_name='population')),
-                ('agent_count', models.PositiveIntegerField(default=0, verbose_name="nombre d'agents")),
-                ('hosted', models.BooleanField(default=False, verbose_name='hébergée')),
-                ('non_affiliated', models.BooleanField(default=False, verbose_name='non affiliée')),
-                ('strate', models.CharField(choices=[('moins-100', 'Communes de moins de 100 habitants'), ('hebergee', 'Collectivités hébergées (même base de données Métiers)'), ('moins-250', 'Communes de moins de 250 habitants, établissements publics et budgets annexes de moins de 4 agents'), ('250-499', 'Communes de 250 à 499 habitants, établissements publics et budgets annexes de 4 à 7 agents'), ('500-999', 'Communes de 500 à 999 habitants, établissements publics et budgets annexes de 8 à 9 agents'), ('1000-1999', 'Communes de 1 000 à 1 999 habitants, établissements publics et budgets annexes de 10 à 19 agents'), ('2000-3499', 'Communes de 2 000 à 3 499 habitants, établissements publics et budgets annexes de 20 à 29 agents'), ('3500-4999', 'Communes de 3 500 à 4 999 habitants, établissements publics et budgets annexes de 30 à 59 agents'), ('5000-plus', 'Communes de 5 000 habitants et plus, établissements publics et budgets annexes de 60 agents et plus'), ('non-affiliee-10000-plus', 'Collectivités non affiliées, communes de 10 000 habitants et plus, établissements publics et budgets annexes de 120 agents et plus')], max_length=32, verbose_name='strate')),
-                ('service_code', models.CharField(blank=True, max_length=100, verbose_name='code service (Chorus Pro)')),
-                ('address', models.CharField(blank=True, max_length=250, verbose_name='adresse')),
-                ('postcode', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=120, verbose_name='commune')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='courriel de contact')),
-                ('logo', models.ImageField(blank=True, upload_to=portal.models.collectivite.logo_upload_to, verbose_name='logo')),
-                ('brand_colour', models.CharField(default='#1d4f91', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-f]{6}$', 'La couleur doit être au format hexadécimal #RRVVBB, par exemple #1d4f91.')], verbose_name='couleur')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créée le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "schema_name",
+                    models.CharField(
+                        db_index=True,
+                        max_length=63,
+                        unique=True,
+                        validators=[django_tenants.postgresql_backend.base._check_schema_name],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="identifiant")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("commune", "Commune"),
+                            ("epci", "EPCI"),
+                            ("etablissement_public", "Établissement public"),
+                            ("budget_annexe", "Budget annexe"),
+                        ],
+                        max_length=32,
+                        verbose_name="nature",
+                    ),
+                ),
+                ("siret", models.CharField(max_length=14, unique=True, verbose_name="SIRET")),
+                ("population", models.PositiveIntegerField(default=0, verbose_name="population")),
+                (
+                    "agent_count",
+                    models.PositiveIntegerField(default=0, verbose_name="nombre d'agents"),
+                ),
+                ("hosted", models.BooleanField(default=False, verbose_name="hébergée")),
+                ("non_affiliated", models.BooleanField(default=False, verbose_name="non affiliée")),
+                (
+                    "strate",
+                    models.CharField(
+                        choices=[
+                            ("moins-100", "Communes de moins de 100 habitants"),
+                            ("hebergee", "Collectivités hébergées (même base de données Métiers)"),
+                            (
+                                "moins-250",
+                                "Communes de moins de 250 habitants, établissements publics et budgets annexes de moins de 4 agents",
+                            ),
+                            (
+                                "250-499",
+                                "Communes de 250 à 499 habitants, établissements publics et budgets annexes de 4 à 7 agents",
+                            ),
+                            (
+                                "500-999",
+                                "Communes de 500 à 999 habitants, établissements publics et budgets annexes de 8 à 9 agents",
+                            ),
+                            (
+                                "1000-1999",
+                                "Communes de 1 000 à 1 999 habitants, établissements publics et budgets annexes de 10 à 19 agents",
+                            ),
+                            (
+                                "2000-3499",
+                                "Communes de 2 000 à 3 499 habitants, établissements publics et budgets annexes de 20 à 29 agents",
+                            ),
+                            (
+                                "3500-4999",
+                                "Communes de 3 500 à 4 999 habitants, établissements publics et budgets annexes de 30 à 59 agents",
+                            ),
+                            (
+                                "5000-plus",
+                                "Communes de 5 000 habitants et plus, établissements publics et budgets annexes de 60 agents et plus",
+                            ),
+                            (
+                                "non-affiliee-10000-plus",
+                                "Collectivités non affiliées, communes de 10 000 habitants et plus, établissements publics et budgets annexes de 120 agents et plus",
+                            ),
+                        ],
+                        max_length=32,
+                        verbose_name="strate",
+                    ),
+                ),
+                (
+                    "service_code",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="code service (Chorus Pro)"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=250, verbose_name="adresse")),
+                (
+                    "postcode",
+                    models.CharField(blank=True, max_length=5, verbose_name="code postal"),
+                ),
+                ("city", models.CharField(blank=True, max_length=120, verbose_name="commune")),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="courriel de contact"
+                    ),
+                ),
+                (
+                    "logo",
+                    models.ImageField(
+                        blank=True,
+                        upload_to=portal.models.collectivite.logo_upload_to,
+                        verbose_name="logo",
+                    ),
+                ),
+                (
+                    "brand_colour",
+                    models.CharField(
+                        default="#1d4f91",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-f]{6}$",
+                                "La couleur doit être au format hexadécimal #RRVVBB, par exemple #1d4f91.",
+                            )
+                        ],
+                        verbose_name="couleur",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créée le")),
             ],
             options={
-                'verbose_name': 'collectivité',
-                'verbose_name_plural': 'collectivités',
-                'ordering': ['name'],
-                'permissions': [('manage_collectivite', 'Peut créer et modifier les collectivités')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('siret__regex', '^[0-9]{14}$')), name='collectivite_siret_digits')],
+                "verbose_name": "collectivité",
+                "verbose_name_plural": "collectivités",
+                "ordering": ["name"],
+                "permissions": [
+                    ("manage_collectivite", "Peut créer et modifier les collectivités")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("siret__regex", "^[0-9]{14}$")),
+                        name="collectivite_siret_digits",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(db_index=True, max_length=253, unique=True)),
-                ('is_primary', models.BooleanField(db_index=True, default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='portal.collectivite')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
+                ("is_primary", models.BooleanField(db_index=True, default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domains",
+                        to="portal.collectivite",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domaine',
-                'verbose_name_plural': 'domaines',
+                "verbose_name": "domaine",
+                "verbose_name_plural": "domaines",
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='adresse électronique')),
-                ('role', models.CharField(choices=[('agent', 'Agent'), ('functional_admin', 'Administrateur fonctionnel'), ('signatory', 'Signataire'), ('visio_referent', 'Référent visio')], max_length=32, verbose_name='rôle')),
-                ('full_name', models.CharField(blank=True, max_length=150, verbose_name='nom complet')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='portal.collectivite')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="adresse électronique")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("agent", "Agent"),
+                            ("functional_admin", "Administrateur fonctionnel"),
+                            ("signatory", "Signataire"),
+                            ("visio_referent", "Référent visio"),
+                        ],
+                        max_length=32,
+                        verbose_name="rôle",
+                    ),
+                ),
+                (
+                    "full_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="nom complet"),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="portal.collectivite",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
+                "verbose_name": "invitation",
             },
         ),
         migrations.CreateModel(
-            name='LoginHandoff',
+            name="LoginHandoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.collectivite')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.collectivite",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Syndicate',
+            name="Syndicate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nom')),
-                ('short_name', models.CharField(max_length=60, verbose_name='nom court')),
-                ('siret', models.CharField(blank=True, max_length=14, verbose_name='SIRET')),
-                ('address', models.CharField(blank=True, max_length=250, verbose_name='adresse')),
-                ('postcode', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=120, verbose_name='commune')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='courriel')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='téléphone')),
-                ('website', models.URLField(blank=True, verbose_name='site web')),
-                ('logo', models.ImageField(blank=True, upload_to=portal.models.collectivite.syndicate_logo_upload_to, verbose_name='logo')),
-                ('brand_colour', models.CharField(default='#1d4f91', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-f]{6}$', 'La couleur doit être au format hexadécimal #RRVVBB, par exemple #1d4f91.')], verbose_name='couleur')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nom")),
+                ("short_name", models.CharField(max_length=60, verbose_name="nom court")),
+                ("siret", models.CharField(blank=True, max_length=14, verbose_name="SIRET")),
+                ("address", models.CharField(blank=True, max_length=250, verbose_name="adresse")),
+                (
+                    "postcode",
+                    models.CharField(blank=True, max_length=5, verbose_name="code postal"),
+                ),
+                ("city", models.CharField(blank=True, max_length=120, verbose_name="commune")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="courriel")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="téléphone")),
+                ("website", models.URLField(blank=True, verbose_name="site web")),
+                (
+                    "logo",
+                    models.ImageField(
+                        blank=True,
+                        upload_to=portal.models.collectivite.syndicate_logo_upload_to,
+                        verbose_name="logo",
+                    ),
+                ),
+                (
+                    "brand_colour",
+                    models.CharField(
+                        default="#1d4f91",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-f]{6}$",
+                                "La couleur doit être au format hexadécimal #RRVVBB, par exemple #1d4f91.",
+                            )
+                        ],
+                        verbose_name="couleur",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'syndicat',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='syndicate_single_row')],
+                "verbose_name": "syndicat",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="syndicate_single_row"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='date')),
-                ('actor_label', models.CharField(blank=True, max_length=200, verbose_name='auteur (libellé)')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='action')),
-                ('object_type', models.CharField(max_length=64)),
-                ('object_id', models.CharField(max_length=64)),
-                ('summary', models.CharField(max_length=300, verbose_name='résumé')),
-                ('data', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
-                ('collectivite', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.collectivite')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "occurred_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="date"),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, max_length=200, verbose_name="auteur (libellé)"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="action")),
+                ("object_type", models.CharField(max_length=64)),
+                ("object_id", models.CharField(max_length=64)),
+                ("summary", models.CharField(max_length=300, verbose_name="résumé")),
+                (
+                    "data",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal.collectivite",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "événement d'audit",
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='portal_audi_object__349d36_idx')],
+                "verbose_name": "événement d'audit",
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="portal_audi_object__349d36_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('agent', 'Agent'), ('functional_admin', 'Administrateur fonctionnel'), ('signatory', 'Signataire'), ('visio_referent', 'Référent visio')], max_length=32, verbose_name='rôle')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='portal.collectivite')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("agent", "Agent"),
+                            ("functional_admin", "Administrateur fonctionnel"),
+                            ("signatory", "Signataire"),
+                            ("visio_referent", "Référent visio"),
+                        ],
+                        max_length=32,
+                        verbose_name="rôle",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="portal.collectivite",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'appartenance',
-                'indexes': [models.Index(fields=['collectivite', 'role'], name='portal_memb_collect_00f27c_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'collectivite', 'role'), name='membership_unique_role')],
+                "verbose_name": "appartenance",
+                "indexes": [
+                    models.Index(
+                        fields=["collectivite", "role"], name="portal_memb_collect_00f27c_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "collectivite", "role"), name="membership_unique_role"
+                    )
+                ],
             },
         ),
     ]

@@ -132,6 +132,3 @@ class Syndicate(models.Model):
     @property
     def brand_text_colour(self) -> str:
         return domain.readable_text_colour(self.brand_colour)
-
-
-

@@ -6,7 +6,9 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY, env, env_bool
 
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY doit être défini (au moins 50 caractères) en production.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY doit être défini (au moins 50 caractères) en production."
+    )
 
 DEBUG = False
 PORTAL_SCHEME = "https"

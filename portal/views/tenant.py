@@ -33,7 +33,9 @@ def invitation_accept(request, token: str):
     try:
         invitation = services.invitation_get(token=token, collectivite=collectivite)
     except ValidationError as exc:
-        return render(request, "tenant/invitation_invalid.html", {"error": exc.messages[0]}, status=404)
+        return render(
+            request, "tenant/invitation_invalid.html", {"error": exc.messages[0]}, status=404
+        )
     signed_in = request.user if request.user.is_authenticated else None
     form = None if signed_in else InvitationAcceptForm(request.POST or None)
     if request.method == "POST" and (signed_in or form.is_valid()):

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="Nom, ex. « Commune de Brévands »")
         parser.add_argument("--slug", required=True, help="Identifiant = sous-domaine")
-        parser.add_argument("--kind", required=True, choices=[k for k, _ in Collectivite.Kind.choices])
+        parser.add_argument(
+            "--kind", required=True, choices=[k for k, _ in Collectivite.Kind.choices]
+        )
         parser.add_argument("--siret", required=True)
         parser.add_argument("--population", type=int, default=0)
         parser.add_argument("--agents", type=int, default=0)
@@ -49,9 +51,13 @@ class Command(BaseCommand):
                 created_by=None,
             )
         except ValidationError as exc:
-            messages = "; ".join(
-                f"{field} : {' '.join(errors)}" for field, errors in exc.message_dict.items()
-            ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+            messages = (
+                "; ".join(
+                    f"{field} : {' '.join(errors)}" for field, errors in exc.message_dict.items()
+                )
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
             raise CommandError(messages) from exc
         elapsed = time.perf_counter() - started
         self.stdout.write(

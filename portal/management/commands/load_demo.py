@@ -13,7 +13,7 @@ from portal import services
 from portal.models import Collectivite, Role, Syndicate, User
 from portal.models.people import STAFF_ADMIN_GROUP, STAFF_FINANCE_GROUP
 
-DEMO_PASSWORD = "Demo-Portail-2026!"
+DEMO_PASSWORD = "Demo-Portail-2026!"  # noqa: S105 (printed for the demo on purpose)
 
 SYNDICATE = {
     "name": "Syndicat mixte Numérique Démo",
@@ -109,7 +109,10 @@ class Command(BaseCommand):
         for email, name, slug, role in PEOPLE:
             user = self._person(email, name)
             services.membership_grant(
-                user=user, collectivite=Collectivite.objects.get(slug=slug), role=role, granted_by=None
+                user=user,
+                collectivite=Collectivite.objects.get(slug=slug),
+                role=role,
+                granted_by=None,
             )
         self._print_logins()
 

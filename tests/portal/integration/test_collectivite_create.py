@@ -8,8 +8,8 @@ from django.db import connection
 from django_tenants.utils import schema_exists
 
 from portal import services, tenancy
-from portal.models import AuditEvent, Collectivite, Domain, Invitation, Role
 from portal.domain import SIRET_CHECKSUM_ERROR
+from portal.models import AuditEvent, Collectivite, Domain, Invitation, Role
 from tests.factories import valid_siret
 
 
@@ -31,7 +31,10 @@ def test_creation_makes_schema_domain_strate_and_invitation(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         collectivite = services.collectivite_create(
-            data=_input(), admin_email="DG@Saint-Essai.fr", admin_name="Lucie Marie", created_by=staff_admin
+            data=_input(),
+            admin_email="DG@Saint-Essai.fr",
+            admin_name="Lucie Marie",
+            created_by=staff_admin,
         )
 
     assert collectivite.schema_name == "c_saint_essai"
@@ -54,7 +57,9 @@ def test_creation_makes_schema_domain_strate_and_invitation(
     assert message.subject == "Invitation au portail de Commune de Saint-Essai"
     assert "http://saint-essai.portail.localhost/invitation/" in message.body
     assert list(
-        AuditEvent.objects.filter(collectivite=collectivite).order_by("id").values_list("action", "actor")
+        AuditEvent.objects.filter(collectivite=collectivite)
+        .order_by("id")
+        .values_list("action", "actor")
     ) == [("collectivite.created", staff_admin.pk), ("invitation.sent", staff_admin.pk)]
 
 
@@ -70,12 +75,20 @@ def test_creation_makes_schema_domain_strate_and_invitation(
         ({"kind": "région"}, "kind", services.KIND_ERROR, "unknown kind"),
     ],
 )
-def test_bad_input_is_refused_in_french_and_changes_nothing(tenant, overrides, field, message, _case):
+def test_bad_input_is_refused_in_french_and_changes_nothing(
+    tenant, overrides, field, message, _case
+):
     before = (Collectivite.objects.count(), Invitation.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationError) as error:
-        services.collectivite_create(data=_input(**overrides), admin_email="a@b.fr", created_by=None)
+        services.collectivite_create(
+            data=_input(**overrides), admin_email="a@b.fr", created_by=None
+        )
     assert error.value.message_dict[field] == [message]
-    assert (Collectivite.objects.count(), Invitation.objects.count(), AuditEvent.objects.count()) == before
+    assert (
+        Collectivite.objects.count(),
+        Invitation.objects.count(),
+        AuditEvent.objects.count(),
+    ) == before
     assert not schema_exists("c_saint_essai")
 
 
@@ -109,13 +122,20 @@ def test_template_is_migrated_again_when_it_lags_behind(db):
 
 def test_update_recomputes_strate_and_is_audited(tenant, staff_admin):
     data = services.CollectiviteInput(
-        name=tenant.name, slug=tenant.slug, kind=tenant.kind, siret=tenant.siret,
-        population=12_000, agent_count=tenant.agent_count, brand_colour="#8A1C3B",
+        name=tenant.name,
+        slug=tenant.slug,
+        kind=tenant.kind,
+        siret=tenant.siret,
+        population=12_000,
+        agent_count=tenant.agent_count,
+        brand_colour="#8A1C3B",
     )
     services.collectivite_update(collectivite=tenant, data=data, updated_by=staff_admin)
     tenant.refresh_from_db()
     assert (tenant.strate, tenant.brand_colour) == ("non-affiliee-10000-plus", "#8a1c3b")
     event = AuditEvent.objects.filter(collectivite=tenant, action="collectivite.updated").first()
     assert event.data["changed"] == {
-        "population": "12000", "strate": "non-affiliee-10000-plus", "brand_colour": "#8a1c3b"
+        "population": "12000",
+        "strate": "non-affiliee-10000-plus",
+        "brand_colour": "#8a1c3b",
     }

@@ -47,7 +47,8 @@ PUBLIC_PATHS = [p for p in _paths("portal.urls_public") if not p.startswith("/ap
 
 
 def test_every_url_is_enumerated():
-    assert "/" in TENANT_PATHS and "/changer/1/" in TENANT_PATHS
+    assert "/" in TENANT_PATHS
+    assert "/changer/1/" in TENANT_PATHS
     assert "/collectivites/1/modifier/" in PUBLIC_PATHS
     assert len(TENANT_PATHS) > 20  # the allauth pages are part of the site
 
@@ -68,9 +69,12 @@ def test_session_of_collectivite_a_is_anonymous_on_b(tenant, other_tenant, make_
             if response.status_code == 302:
                 assert response["Location"].startswith("/comptes/login/"), path
     # the session still works where it was opened
-    assert Client(HTTP_HOST=host_of(tenant), HTTP_COOKIE=f"portail_session={cookie}").get(
-        "/"
-    ).wsgi_request.user == user
+    assert (
+        Client(HTTP_HOST=host_of(tenant), HTTP_COOKIE=f"portail_session={cookie}")
+        .get("/")
+        .wsgi_request.user
+        == user
+    )
 
 
 @pytest.mark.parametrize("path", TENANT_PATHS)
@@ -129,7 +133,8 @@ def test_staff_session_from_backoffice_is_anonymous_on_a_tenant(tenant, staff_ad
 def test_cookies_are_host_only(tenant, agent):
     from django.conf import settings
 
-    assert settings.SESSION_COOKIE_DOMAIN is None and settings.CSRF_COOKIE_DOMAIN is None
+    assert settings.SESSION_COOKIE_DOMAIN is None
+    assert settings.CSRF_COOKIE_DOMAIN is None
     client = Client(HTTP_HOST=host_of(tenant))
     response = client.post(
         "/comptes/login/", {"login": agent.email, "password": "Mot-de-passe-2026!"}

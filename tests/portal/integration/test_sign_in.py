@@ -53,7 +53,8 @@ def test_password_validators(db, password, accepted, _case):
 def test_member_signs_in_on_their_site(tenant, agent):
     client = Client(HTTP_HOST=host_of(tenant))
     response = _login(client, agent.email, TEST_PASSWORD)
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     home = client.get("/")
     assert home.status_code == 200
     assert tenant.name in page_text(home)
@@ -80,10 +81,17 @@ def test_failed_sign_ins_are_throttled_per_account_and_address(tenant, agent, ma
     assert blocked.status_code == 200
     assert "Trop de tentatives de connexion" in page_text(blocked)
     # the same person from another address is not locked out…
-    assert _login(Client(HTTP_HOST=host_of(tenant)), agent.email, TEST_PASSWORD, "192.0.2.99").status_code == 302
+    assert (
+        _login(
+            Client(HTTP_HOST=host_of(tenant)), agent.email, TEST_PASSWORD, "192.0.2.99"
+        ).status_code
+        == 302
+    )
     # …nor is a colleague behind the same town-hall address
     colleague = make_member(tenant, Role.AGENT)
-    assert _login(Client(HTTP_HOST=host_of(tenant)), colleague.email, TEST_PASSWORD).status_code == 302
+    assert (
+        _login(Client(HTTP_HOST=host_of(tenant)), colleague.email, TEST_PASSWORD).status_code == 302
+    )
 
 
 def test_throttle_lifts_after_fifteen_minutes(tenant, agent):
@@ -101,7 +109,9 @@ def test_throttle_lifts_after_fifteen_minutes(tenant, agent):
 
 def test_staff_without_second_factor_must_set_one_up(db):
     user = services.staff_user_create(
-        email="nouveau@syndicat.test", full_name="Nouveau", password=TEST_PASSWORD,
+        email="nouveau@syndicat.test",
+        full_name="Nouveau",
+        password=TEST_PASSWORD,
         groups=["Administrateurs du syndicat"],
     )
     client = Client(HTTP_HOST=host_of(None))
@@ -109,7 +119,8 @@ def test_staff_without_second_factor_must_set_one_up(db):
     for path in ("/", "/collectivites/", "/collectivites/nouvelle/"):
         response = client.get(path)
         assert (response.status_code, response["Location"]) == (
-            302, "/securite/double-authentification/"
+            302,
+            "/securite/double-authentification/",
         )
     assert client.get("/securite/double-authentification/").status_code == 200
     # allauth asks for the password again before a second factor is added
@@ -126,7 +137,9 @@ def test_staff_with_totp_is_asked_for_the_code_at_sign_in(db):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, hotp_value
 
     user = services.staff_user_create(
-        email="totp@syndicat.test", full_name="Totp", password=TEST_PASSWORD,
+        email="totp@syndicat.test",
+        full_name="Totp",
+        password=TEST_PASSWORD,
         groups=["Finances du syndicat"],
     )
     secret = generate_totp_secret()
@@ -157,7 +170,9 @@ def _invite(collectivite, email="nouvelle@exemple.fr", role=Role.SIGNATORY):
     from unittest import mock
 
     with mock.patch("portal.services.secrets.token_urlsafe", return_value="jeton-invitation-test"):
-        services.invitation_create(collectivite=collectivite, email=email, role=role, invited_by=None)
+        services.invitation_create(
+            collectivite=collectivite, email=email, role=role, invited_by=None
+        )
     return "jeton-invitation-test"
 
 

@@ -2,7 +2,13 @@
 
 import pytest
 
-from portal.domain import COLOUR_FORMAT_ERROR, DomainError, colour_clean, contrast_ratio, readable_text_colour
+from portal.domain import (
+    COLOUR_FORMAT_ERROR,
+    DomainError,
+    colour_clean,
+    contrast_ratio,
+    readable_text_colour,
+)
 
 
 @pytest.mark.parametrize(

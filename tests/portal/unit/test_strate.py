@@ -67,7 +67,9 @@ AGENT_CASES = [
 def test_bodies_strate_follows_agent_count(kind, agents, expected, _case):
     # population is irrelevant for établissements publics and budgets annexes
     assert (
-        strate_for(kind=kind, population=50_000, agent_count=agents, hosted=False, non_affiliated=False)
+        strate_for(
+            kind=kind, population=50_000, agent_count=agents, hosted=False, non_affiliated=False
+        )
         == expected
     )
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `make test`: lint, Django checks, then pytest, against a real PostgreSQL and Redis:
+# DATABASE_URL / REDIS_URL when set, else servers on the standard local ports, else embedded
+# ones (scripts/services.py, data in .data/test/). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$(date +%s)
+services_pid=""
+env_file=""
+
+finish() {
+    local status=$?
+    if [ -n "$services_pid" ] && kill -0 "$services_pid" 2>/dev/null; then
+        kill -TERM "$services_pid" 2>/dev/null || true
+        wait "$services_pid" 2>/dev/null || true
+    fi
+    [ -n "$env_file" ] && rm -f "$env_file" "$env_file.tmp"
+    local elapsed=$(( $(date +%s) - started ))
+    if [ "$status" -eq 0 ]; then
+        echo "==> Tests réussis en $((elapsed / 60)) min $((elapsed % 60)) s."
+    else
+        echo "==> ÉCHEC (code $status) après $((elapsed / 60)) min $((elapsed % 60)) s." >&2
+    fi
+    exit "$status"
+}
+trap finish EXIT
+
+step() { echo; echo "==> $*"; }
+
+if [ ! -x .venv/bin/python ]; then
+    echo "Pas d'environnement virtuel : lancez « make test » (ou « make install »)." >&2
+    exit 1
+fi
+
+# --- Chromium, for the Playwright browser tests -------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+    step "Installation de Chromium (tests navigateur)"
+    as_root=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then as_root=(sudo); fi
+    if command -v apt-get >/dev/null; then
+        if ! { "${as_root[@]}" apt-get update &&
+               "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+                   apt-get install -y --no-install-recommends chromium; }; then
+            echo "ATTENTION : l'installation de Chromium a échoué ; les tests navigateur échoueront." >&2
+        fi
+    else
+        echo "ATTENTION : apt-get est absent, Chromium (/usr/bin/chromium) n'est pas installé ;" \
+             "les tests navigateur échoueront." >&2
+    fi
+fi
+
+# --- PostgreSQL and Redis ------------------------------------------------------------------
+step "PostgreSQL et Redis"
+mkdir -p .data
+env_file=$(mktemp .data/test-env.XXXXXX)
+.venv/bin/python scripts/services.py --for-tests --env-file "$env_file" &
+services_pid=$!
+deadline=$(( $(date +%s) + 300 ))
+until [ -s "$env_file" ]; do
+    if ! kill -0 "$services_pid" 2>/dev/null; then
+        services_status=0
+        wait "$services_pid" || services_status=$?
+        services_pid=""
+        if [ -s "$env_file" ]; then break; fi
+        echo "Impossible de fournir PostgreSQL et Redis (code $services_status)." >&2
+        exit 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        echo "PostgreSQL et Redis ne sont pas prêts après 5 minutes." >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+while IFS= read -r line; do
+    [ -n "$line" ] && export "${line?}"
+done < "$env_file"
+
+# --- Checks and tests ------------------------------------------------------------------------
+step "ruff check"
+.venv/bin/ruff check .
+step "ruff format --check"
+.venv/bin/ruff format --check .
+step "manage.py check"
+DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/python manage.py check
+step "manage.py makemigrations --check --dry-run"
+DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
+step "pytest $*"
+pytest_status=0
+.venv/bin/pytest "$@" || pytest_status=$?
+if [ "$pytest_status" -eq 5 ]; then
+    echo "pytest n'a collecté aucun test : c'est une erreur." >&2
+fi
+exit "$pytest_status"
