@@ -8,7 +8,7 @@ unknown object, 422 for invalid input (with the field errors).
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -195,4 +195,4 @@ def collectivite_create(request, payload: CollectiviteIn):
         admin_name=admin_name,
         created_by=request.user,
     )
-    return 201, selectors.collectivite_get(pk=collectivite.pk)
+    return Status(201, selectors.collectivite_get(pk=collectivite.pk))
