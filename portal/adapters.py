@@ -12,7 +12,11 @@ from portal.tenancy import is_public_request
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "inconnue"
+    """The client's address, through ALLAUTH_TRUSTED_PROXY_COUNT reverse proxies (behind the
+    proxy REMOTE_ADDR is the proxy's, which would make everyone one address)."""
+    from allauth.account.adapter import get_adapter
+
+    return get_adapter(request).get_client_ip(request) or "inconnue"
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):

@@ -31,7 +31,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.tenancy import tenant_template_ensure
+from portal.tenancy import tenant_schema_create, tenant_template_ensure
 
 SLUG_FORMAT_ERROR = (
     "L'identifiant ne peut contenir que des lettres minuscules sans accent, des chiffres et des "
@@ -175,10 +175,13 @@ def collectivite_create(
     tenant_template_ensure()
     with transaction.atomic():
         collectivite = Collectivite(schema_name=schema_name_for(cleaned["slug"]), **cleaned)
+        collectivite.auto_create_schema = False  # tenancy.tenant_schema_create does it
         try:
-            collectivite.save(verbosity=0)
+            with transaction.atomic():
+                collectivite.save()
         except IntegrityError as exc:  # a concurrent creation took the slug or the SIRET
             raise ValidationError({"slug": SLUG_TAKEN_ERROR}) from exc
+        tenant_schema_create(collectivite)
         Domain.objects.create(
             domain=domain_name_for(collectivite.slug), tenant=collectivite, is_primary=True
         )

@@ -16,18 +16,20 @@ AUDIT_IMMUTABLE = "Le journal d'audit est en ajout seul : un événement ne peut
 
 class AuditEvent(models.Model):
     occurred_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    # PROTECT: an audited person or collectivité is deactivated, never deleted (the log can't
+    # be rewritten to forget them).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("auteur"),
     )
     actor_label = models.CharField(_("auteur (libellé)"), max_length=200, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
     collectivite = models.ForeignKey(
-        "portal.Collectivite", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "portal.Collectivite", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)

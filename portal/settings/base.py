@@ -67,10 +67,12 @@ TENANT_MODEL = "portal.Collectivite"
 TENANT_DOMAIN_MODEL = "portal.Domain"
 PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 ROOT_URLCONF = "portal.urls_tenants"
-# New collectivités are cloned from a migrated template schema instead of replaying every
-# migration (portal.tenancy keeps the template up to date before each clone).
+# New collectivités are copied from a migrated template schema instead of replaying every
+# migration (portal.tenancy: keeps the template up to date, copies it, and falls back to
+# django-tenants' migrating creation when the template holds what the copy can't handle).
 TENANT_BASE_SCHEMA = "tenant_template"
-TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_CREATION_FAKES_MIGRATIONS = False
+TENANT_CLONE_TEMPLATE = env_bool("TENANT_CLONE_TEMPLATE", True)  # False: always migrate
 # Set the search_path once per request, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -80,7 +82,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -179,6 +180,8 @@ MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Portail du syndicat")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 # --- Internationalisation ----------------------------------------------------------------
+# French first: pages are French whatever the browser asks (no LocaleMiddleware) until the
+# English catalogue exists; every string is marked for translation already.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -205,6 +208,8 @@ EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))  # a stuck relay must not block a worker
 DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", "Portail du syndicat <ne-pas-repondre@portail.localhost>"
 )
