@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -132,7 +133,9 @@ SIREN_CHECKSUM_ERROR = "Ce SIREN n'est pas valide : la clé de contrôle (Luhn) 
 SIRET_CHECKSUM_ERROR = "Ce SIRET n'est pas valide : la clé de contrôle (Luhn) ne correspond pas."
 
 
-def _check_number(value: str, module, length: int, errors: tuple[str, str, str]) -> str:
+def _check_number(
+    value: str, validate: Callable[[str], str], length: int, errors: tuple[str, str, str]
+) -> str:
     compact = re.sub(r"[\s.\-]", "", value or "")
     length_error, format_error, checksum_error = errors
     if compact and not compact.isdigit():
@@ -140,7 +143,7 @@ def _check_number(value: str, module, length: int, errors: tuple[str, str, str])
     if len(compact) != length:
         raise DomainError(length_error)
     try:
-        return module.validate(compact)
+        return str(validate(compact))
     except InvalidChecksum as exc:
         raise DomainError(checksum_error) from exc
     except (InvalidLength, InvalidFormat, ValidationError) as exc:  # pragma: no cover - guarded
@@ -150,14 +153,20 @@ def _check_number(value: str, module, length: int, errors: tuple[str, str, str])
 def siren_clean(value: str) -> str:
     """The 9 digits of a valid SIREN (spaces allowed in input), or DomainError."""
     return _check_number(
-        value, stdnum_siren, 9, (SIREN_LENGTH_ERROR, SIREN_FORMAT_ERROR, SIREN_CHECKSUM_ERROR)
+        value,
+        stdnum_siren.validate,
+        9,
+        (SIREN_LENGTH_ERROR, SIREN_FORMAT_ERROR, SIREN_CHECKSUM_ERROR),
     )
 
 
 def siret_clean(value: str) -> str:
     """The 14 digits of a valid SIRET (Luhn, with La Poste's exception), or DomainError."""
     return _check_number(
-        value, stdnum_siret, 14, (SIRET_LENGTH_ERROR, SIRET_FORMAT_ERROR, SIRET_CHECKSUM_ERROR)
+        value,
+        stdnum_siret.validate,
+        14,
+        (SIRET_LENGTH_ERROR, SIRET_FORMAT_ERROR, SIRET_CHECKSUM_ERROR),
     )
 
 

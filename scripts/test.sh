@@ -81,6 +81,8 @@ step "ruff check"
 .venv/bin/ruff check .
 step "ruff format --check"
 .venv/bin/ruff format --check .
+step "mypy (règles pures)"
+.venv/bin/mypy
 step "manage.py check"
 DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/python manage.py check
 step "manage.py makemigrations --check --dry-run"

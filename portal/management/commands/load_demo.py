@@ -6,6 +6,8 @@ other issues add their own demo data from here.
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -14,6 +16,9 @@ from portal.models import Collectivite, Role, Syndicate, User
 from portal.models.people import STAFF_ADMIN_GROUP, STAFF_FINANCE_GROUP
 
 DEMO_PASSWORD = "Demo-Portail-2026!"  # noqa: S105 (printed for the demo on purpose)
+# The demo staff's authenticator secret, printed so that it can be typed into any TOTP app;
+# `manage.py demo_totp_code` prints the current code for those who have none.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
 SYNDICATE = {
     "name": "Syndicat mixte Numérique Démo",
@@ -101,9 +106,13 @@ class Command(BaseCommand):
                 pk=1, defaults={**SYNDICATE, "siret": _siret(SYNDICATE["siret"])}
             )
             for email, name, groups in STAFF:
-                services.staff_user_create(
+                staff = services.staff_user_create(
                     email=email, full_name=name, password=DEMO_PASSWORD, groups=groups
                 )
+                if not Authenticator.objects.filter(
+                    user=staff, type=Authenticator.Type.TOTP
+                ).exists():
+                    TOTP.activate(staff, DEMO_TOTP_SECRET)
         for spec in COLLECTIVITES:
             self._collectivite(spec)
         for email, name, slug, role in PEOPLE:
@@ -146,7 +155,12 @@ class Command(BaseCommand):
         write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
         write(f"Espace du syndicat : {services.backoffice_url()}")
         for email, _, groups in STAFF:
-            write(f"  {email:32} {', '.join(groups)} (double authentification demandée)")
+            write(f"  {email:32} {', '.join(groups)}")
+        write(
+            f"  Double authentification du personnel : secret TOTP {DEMO_TOTP_SECRET} "
+            "(à saisir dans une application d'authentification), ou le code courant avec "
+            "« .venv/bin/python manage.py demo_totp_code »."
+        )
         for collectivite in Collectivite.objects.prefetch_related("domains", "memberships__user"):
             write(
                 f"{collectivite.name} (strate {collectivite.strate}) : "

@@ -141,3 +141,16 @@ def test_cookies_are_host_only(tenant, agent):
     )
     assert response.status_code == 302
     assert response.cookies["portail_session"]["domain"] == ""
+
+
+def test_cache_keys_carry_the_schema(tenant, other_tenant):
+    from django.core.cache import cache
+    from django_tenants.utils import schema_context
+
+    with schema_context(tenant.schema_name):
+        cache.set("tableau-de-bord", "données de Test")
+    with schema_context(other_tenant.schema_name):
+        assert cache.get("tableau-de-bord") is None
+    with schema_context(tenant.schema_name):
+        assert cache.get("tableau-de-bord") == "données de Test"
+    assert cache.get("tableau-de-bord") is None  # nor in the public schema
