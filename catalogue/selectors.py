@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -111,3 +112,104 @@ def schedule_detail(*, pk: int) -> TariffSchedule:
             ),
         )
     ).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class PriceSummary:
+    """What one more unit of an offer costs a collectivité, and why."""
+
+    unit_price: Decimal | None
+    billing_unit: str
+    free_left: int
+    schedule_label: str
+    strate: str | None
+    vat_rate: Decimal | None
+    vat_exemption: str
+    error: str = ""
+
+
+def price_summary(
+    *, offer: Offer, collectivite: Collectivite, schedule: domain.Schedule | None, held: Decimal
+) -> PriceSummary:
+    try:
+        [line] = domain.price(
+            schedules=[schedule] if schedule else [],
+            offer=offer.code,
+            quantity=1,
+            strate=collectivite.strate,
+            on=schedule.effective_from if schedule else date.min,
+            held=int(held),
+        )
+    except domain.PricingError as exc:
+        return PriceSummary(None, offer.get_billing_unit_display(), 0, "", None, None, "", str(exc))
+    rule = schedule.rules[offer.code]
+    return PriceSummary(
+        unit_price=line.unit_price,
+        billing_unit=offer.get_billing_unit_display(),
+        free_left=max(0, rule.first_free - int(held)),
+        schedule_label=line.schedule,
+        strate=line.strate,
+        vat_rate=line.vat_rate,
+        vat_exemption=line.vat_exemption,
+    )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    collectivite: Collectivite
+    today: Decimal | None
+    proposed: Decimal | None
+    problems: list[str]
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.today is None or self.proposed is None:
+            return None
+        return self.proposed - self.today
+
+
+def _yearly_amount(
+    schedule: domain.Schedule | None,
+    collectivite: Collectivite,
+    holdings: list[tuple[str, Decimal]],
+) -> tuple[Decimal | None, list[str]]:
+    if schedule is None:
+        return None, [domain.NO_SCHEDULE.format(date="aujourd'hui")]
+    lines, problems = [], []
+    for code, quantity in holdings:
+        try:
+            lines += domain.price(
+                schedules=[schedule],
+                offer=code,
+                quantity=quantity,
+                strate=collectivite.strate,
+                on=schedule.effective_from,
+            )
+        except domain.PricingError as exc:
+            problems.append(str(exc))
+    return (None if problems else domain.total(lines)), problems
+
+
+def schedule_preview(*, draft: TariffSchedule, today: date) -> list[PreviewRow]:
+    """For each collectivité: what its yearly subscriptions cost under the schedule in force
+    today and under `draft`, for the same quantities."""
+    from contracts.selectors import subscriptions_active
+
+    current_row = schedule_in_force(on=today)
+    current = schedule_as_domain(current_row) if current_row else None
+    proposed = schedule_as_domain(draft)
+    # quantities summed per offer, so that a first-free rule applies once per collectivité
+    holdings: dict[int, dict[str, Decimal]] = {}
+    for sub in subscriptions_active(on=today).select_related("offer").order_by("offer__code"):
+        if sub.offer.is_yearly:
+            held_here = holdings.setdefault(sub.collectivite_id, {})
+            held_here[sub.offer.code] = held_here.get(sub.offer.code, Decimal("0")) + sub.quantity
+    rows = []
+    for collectivite in Collectivite.objects.order_by("name"):
+        held = sorted(holdings.get(collectivite.pk, {}).items())
+        today_amount, problems_today = _yearly_amount(current, collectivite, held)
+        proposed_amount, problems = _yearly_amount(proposed, collectivite, held)
+        rows.append(
+            PreviewRow(collectivite, today_amount, proposed_amount, problems_today + problems)
+        )
+    return rows

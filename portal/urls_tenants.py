@@ -2,10 +2,26 @@
 
 from django.urls import include, path
 
+from catalogue import views as catalogue_views
+from contracts import views as contract_views
 from portal.views import common, tenant
 
 urlpatterns = [
     path("", tenant.home, name="home"),
+    path("catalogue/", catalogue_views.tenant_catalogue, name="catalogue"),
+    path("catalogue/<slug:code>/", catalogue_views.tenant_offer, name="catalogue_offer"),
+    path("demandes/brouillon/", contract_views.request_draft, name="request_draft"),
+    path("demandes/brouillon/ajouter/<slug:code>/", contract_views.request_add, name="request_add"),
+    path(
+        "demandes/brouillon/lignes/<int:line_id>/",
+        contract_views.request_line_update,
+        name="request_line_update",
+    ),
+    path(
+        "demandes/brouillon/lignes/<int:line_id>/retirer/",
+        contract_views.request_line_remove,
+        name="request_line_remove",
+    ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),

@@ -12,13 +12,23 @@ from portal import services
 from portal.access import member_required
 from portal.forms import InvitationAcceptForm
 
-# The sections later issues fill; the home page shows them as they become available.
+# The sections of a collectivité's site: (key, title, description, URL name when available).
 SECTIONS = [
-    ("catalogue", "Catalogue", "Les services proposés par le syndicat et leurs tarifs."),
-    ("demandes", "Demandes et devis", "Exprimer un besoin, suivre et signer les devis."),
-    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis."),
-    ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio."),
-    ("factures", "Factures", "Vos factures annuelles et leur règlement."),
+    (
+        "catalogue",
+        "Catalogue",
+        "Les services proposés par le syndicat et leurs tarifs.",
+        "catalogue",
+    ),
+    (
+        "demandes",
+        "Demandes et devis",
+        "Exprimer un besoin, suivre et signer les devis.",
+        "request_draft",
+    ),
+    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis.", None),
+    ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio.", None),
+    ("factures", "Factures", "Vos factures annuelles et leur règlement.", None),
 ]
 
 

@@ -1,0 +1,213 @@
+"""Tariff schedules: a new one starts from a copy of the one in force; publication refuses
+overlapping dates, retroactive or out-of-order schedules and missing prices; annexes are
+versioned and a published version never changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from catalogue import selectors, services
+from catalogue.models import AnnexVersion, Offer, TariffSchedule
+from portal.models import AuditEvent
+from tests.factories.catalogue import build_catalogue
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def catalogue(db):
+    return build_catalogue()
+
+
+def _draft(effective_from=date(2027, 1, 1), **kwargs):
+    return services.schedule_create_from_current(
+        deliberation_number=kwargs.get("number", "2026-51"),
+        deliberation_date=kwargs.get("deliberation_date", date(2026, 12, 10)),
+        effective_from=effective_from,
+        title=kwargs.get("title", "Grille 2027"),
+        created_by=None,
+        today=TODAY,
+    )
+
+
+def test_new_schedule_starts_from_a_copy_of_the_one_in_force(catalogue):
+    draft = _draft()
+    assert draft.status == TariffSchedule.Status.DRAFT
+    assert draft.copied_from == catalogue.schedule
+    copied = {line.offer.code: line for line in draft.lines.all()}
+    assert copied["visio"].unit_price == Decimal("60.00")
+    assert copied["visio"].first_free_quantity == 1
+    assert {sp.strate: sp.unit_price for sp in copied["forfait-techno"].strate_prices.all()} == {
+        sp.strate: sp.unit_price
+        for sp in catalogue.schedule.lines.get(offer__code="forfait-techno").strate_prices.all()
+    }
+    assert draft.inclusions.count() == catalogue.schedule.inclusions.count() == 3
+    # the copy is independent: changing it leaves the schedule in force as it was
+    services.schedule_line_update(
+        line=copied["visio"],
+        unit_price=Decimal("62.00"),
+        strate_prices={},
+        first_free_quantity=1,
+        vat_rate=None,
+        vat_exemption="Exonéré",
+    )
+    assert catalogue.schedule.lines.get(offer__code="visio").unit_price == Decimal("60.00")
+
+
+def test_publishing_a_complete_draft(catalogue):
+    draft = _draft()
+    assert services.schedule_problems(draft, today=TODAY) == []
+    services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
+    draft.refresh_from_db()
+    assert draft.status == TariffSchedule.Status.PUBLISHED
+    assert selectors.schedule_in_force(on=date(2026, 12, 31)) == catalogue.schedule
+    assert selectors.schedule_in_force(on=date(2027, 1, 1)) == draft
+    assert AuditEvent.objects.filter(
+        action="tariff_schedule.published", object_id=str(draft.pk)
+    ).exists()
+    with pytest.raises(ValidationError) as error:
+        services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
+    assert error.value.messages == [services.SCHEDULE_NOT_DRAFT]
+
+
+@pytest.mark.parametrize(
+    ("effective_from", "message", "_case"),
+    [
+        (
+            date(2026, 1, 1),
+            services.SCHEDULE_SAME_START.format(date="01/01/2026"),
+            "same start: overlap",
+        ),
+        (date(2026, 6, 1), services.SCHEDULE_IN_THE_PAST.format(date="01/06/2026"), "retroactive"),
+    ],
+)
+def test_overlapping_or_retroactive_schedules_are_refused(
+    catalogue, effective_from, message, _case
+):
+    draft = _draft(effective_from=effective_from, deliberation_date=date(2025, 12, 1))
+    with pytest.raises(ValidationError) as error:
+        services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
+    assert message in error.value.messages
+    draft.refresh_from_db()
+    assert draft.status == TariffSchedule.Status.DRAFT
+
+
+def test_a_schedule_cannot_slip_in_before_a_later_one(catalogue):
+    services.schedule_publish(schedule=_draft(date(2027, 7, 1)), published_by=None, today=TODAY)
+    earlier = _draft(date(2027, 1, 1), number="2026-60")
+    assert services.schedule_problems(earlier, today=TODAY) == [
+        services.SCHEDULE_BEFORE_LATEST.format(date="01/07/2027")
+    ]
+
+
+def test_missing_prices_are_listed(catalogue):
+    Offer.objects.create(
+        family=catalogue.mail.family,
+        code="nouvelle",
+        name="Nouvelle offre",
+        system="none",
+        billing_unit="unit",
+    )
+    draft = _draft()
+    forfait_line = draft.lines.get(offer__code="forfait-techno")
+    forfait_line.strate_prices.filter(strate__in=["hebergee", "moins-100"]).delete()
+    assert services.schedule_problems(draft, today=TODAY) == [
+        services.SCHEDULE_MISSING_OFFERS.format(offers="« Nouvelle offre »"),
+        "L'offre « Forfait Technologie » n'a pas de tarif pour les strates : Communes de moins "
+        "de 100 habitants ; Collectivités hébergées (même base de données Métiers).",
+    ]
+
+
+def test_line_needs_vat_or_exemption(catalogue):
+    line = _draft().lines.get(offer__code="mail")
+    with pytest.raises(ValidationError) as error:
+        services.schedule_line_update(
+            line=line,
+            unit_price=Decimal("25"),
+            strate_prices={},
+            first_free_quantity=0,
+            vat_rate=None,
+            vat_exemption="  ",
+        )
+    assert error.value.messages == [
+        services.SCHEDULE_LINE_WITHOUT_VAT.format(offer="Messagerie BlueMind 2 Go")
+    ]
+
+
+def test_published_schedule_lines_cannot_change(catalogue):
+    line = catalogue.schedule.lines.get(offer__code="mail")
+    with pytest.raises(ValidationError, match="publiée"):
+        services.schedule_line_update(
+            line=line,
+            unit_price=Decimal("1"),
+            strate_prices={},
+            first_free_quantity=0,
+            vat_rate=None,
+            vat_exemption="x",
+        )
+
+
+def test_the_first_schedule_is_needed_to_copy(db):
+    with pytest.raises(ValidationError) as error:
+        _draft()
+    assert error.value.messages == [services.NO_SCHEDULE_TO_COPY]
+
+
+def test_effective_date_before_the_deliberation_is_refused(catalogue):
+    with pytest.raises(ValidationError) as error:
+        _draft(effective_from=date(2026, 12, 1), deliberation_date=date(2026, 12, 10))
+    assert error.value.message_dict["effective_from"] == [services.EFFECTIVE_BEFORE_DELIBERATION]
+
+
+def test_annex_versions(catalogue):
+    v2 = services.annex_publish(
+        offer=catalogue.mail, title="Conditions messagerie", text="Version 2.", published_by=None
+    )
+    assert v2.version == 2
+    assert selectors.annex_current(offer=catalogue.mail) == v2
+    v1 = AnnexVersion.objects.get(offer=catalogue.mail, version=1)
+    assert v1.text == "Version 1."  # kept as it was, for the quotes that carry it
+    v1.text = "Réécrite"
+    with pytest.raises(ValueError, match="ne change plus"):
+        v1.save()
+    with pytest.raises(ValidationError):
+        services.annex_publish(offer=catalogue.mail, title="x", text="  ", published_by=None)
+    assert catalogue.mail.annex_versions.count() == 2
+
+
+def test_preview_compares_yearly_amounts(catalogue, tenant, other_tenant):
+    from contracts.models import Subscription
+
+    Subscription.objects.create(
+        collectivite=tenant, offer=catalogue.mail, quantity=10, activated_on=date(2026, 3, 1)
+    )
+    Subscription.objects.create(
+        collectivite=tenant, offer=catalogue.visio, quantity=2, activated_on=date(2026, 3, 1)
+    )
+    Subscription.objects.create(
+        collectivite=tenant, offer=catalogue.visio, quantity=1, activated_on=date(2026, 5, 1)
+    )
+    Subscription.objects.create(
+        collectivite=tenant, offer=catalogue.forfait, quantity=1, activated_on=date(2026, 3, 1)
+    )
+    draft = _draft()
+    services.schedule_line_update(
+        line=draft.lines.get(offer__code="mail"),
+        unit_price=Decimal("25.00"),
+        strate_prices={},
+        first_free_quantity=0,
+        vat_rate=None,
+        vat_exemption="Exonéré",
+    )
+    rows = {
+        row.collectivite.slug: row for row in selectors.schedule_preview(draft=draft, today=TODAY)
+    }
+    # 10 × 24 + (3 − 1 free) × 60 + forfait of strate 2000-3499 (7th strate: 700)
+    assert rows["test"].today == Decimal("1060.00")
+    assert rows["test"].proposed == Decimal("1070.00")
+    assert rows["test"].change == Decimal("10.00")
+    assert (rows["autre"].today, rows["autre"].proposed) == (Decimal("0.00"), Decimal("0.00"))
