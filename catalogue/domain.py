@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.domain import STRATE_LABELS
+
+_STRATE_NAMES: dict[str, str] = {str(code): label for code, label in STRATE_LABELS.items()}
+
 CENT = Decimal("0.01")
 
 NO_SCHEDULE = "Aucune grille tarifaire n'est en vigueur au {date}."
@@ -22,6 +26,8 @@ NO_STRATE_PRICE = (
     "« {schedule} »."
 )
 BAD_QUANTITY = "La quantité doit être un nombre positif."
+QUANTITY_TOO_LARGE = "La quantité ne peut pas dépasser 1 000 000."
+MAX_QUANTITY = Decimal("1000000")
 BAD_HELD = "Le nombre d'unités déjà détenues ne peut pas être négatif."
 
 
@@ -85,7 +91,9 @@ def unit_price_of(rule: Rule, strate: str, schedule: Schedule) -> tuple[Decimal,
         if strate not in rule.strate_prices:
             raise PricingError(
                 NO_STRATE_PRICE.format(
-                    offer=rule.offer_name, strate=strate, schedule=schedule.label
+                    offer=rule.offer_name,
+                    strate=_STRATE_NAMES.get(strate, strate),
+                    schedule=schedule.label,
                 )
             )
         return rule.strate_prices[strate], strate
@@ -102,6 +110,7 @@ def price(
     strate: str,
     on: date,
     held: int = 0,
+    offer_name: str | None = None,
 ) -> list[PriceLine]:
     """The lines pricing `quantity` units of `offer` on `on`.
 
@@ -109,14 +118,16 @@ def price(
     first (the first visio account is free, not the first of each order).
     """
     quantity = Decimal(quantity)
-    if quantity <= 0:
+    if not quantity.is_finite() or quantity <= 0:
         raise PricingError(BAD_QUANTITY)
+    if quantity > MAX_QUANTITY:
+        raise PricingError(QUANTITY_TOO_LARGE)
     if held < 0:
         raise PricingError(BAD_HELD)
     schedule = schedule_in_force(schedules, on)
     rule = schedule.rules.get(offer)
     if rule is None:
-        raise PricingError(NOT_PRICED.format(offer=offer, schedule=schedule.label))
+        raise PricingError(NOT_PRICED.format(offer=offer_name or offer, schedule=schedule.label))
     unit_price, strate_used = unit_price_of(rule, strate, schedule)
     free = min(quantity, Decimal(max(0, rule.first_free - held)))
     return [

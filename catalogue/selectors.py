@@ -139,6 +139,7 @@ def price_summary(
             strate=collectivite.strate,
             on=schedule.effective_from if schedule else date.min,
             held=int(held),
+            offer_name=offer.name,
         )
     except domain.PricingError as exc:
         return PriceSummary(None, offer.get_billing_unit_display(), 0, "", None, None, "", str(exc))
@@ -174,7 +175,7 @@ def _yearly_amount(
     holdings: list[tuple[str, Decimal]],
 ) -> tuple[Decimal | None, list[str]]:
     if schedule is None:
-        return None, [domain.NO_SCHEDULE.format(date="aujourd'hui")]
+        return None, ["Aucune grille tarifaire n'est en vigueur aujourd'hui."]
     lines, problems = [], []
     for code, quantity in holdings:
         try:

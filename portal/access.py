@@ -46,6 +46,14 @@ def is_syndicate_finance(user: User) -> bool:
     )
 
 
+def has_second_factor(user: User) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
 def roles_in(user: User, collectivite: Collectivite | None) -> set[str]:
     """The roles `user` holds in `collectivite` (cached on the user for the request)."""
     if collectivite is None or not user.is_authenticated:

@@ -14,16 +14,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 
+from catalogue.api import router as catalogue_router
 from portal import selectors, services
 from portal.access import is_syndicate_admin, is_syndicate_staff
+from portal.api_common import FORBIDDEN as FORBIDDEN  # re-exported for the tests
+from portal.api_common import INVALID, NOT_FOUND, UNAUTHENTICATED, ErrorOut, _require
 from portal.models import Collectivite
-
-UNAUTHENTICATED = (
-    "Authentification requise : fournissez un jeton valide (en-tête Authorization: Bearer …)."
-)
-FORBIDDEN = "Votre rôle ne permet pas cette opération."
-NOT_FOUND = "Objet introuvable."
-INVALID = "Données invalides."
 
 
 class StaffToken(HttpBearer):
@@ -84,15 +80,6 @@ def _french(error: dict) -> str:
     if kind.startswith("bool"):
         return "Saisissez vrai ou faux."
     return "Valeur invalide."
-
-
-def _require(request, policy) -> None:
-    if not policy(request.user):
-        raise HttpError(403, FORBIDDEN)
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class CollectiviteOut(Schema):
@@ -196,3 +183,7 @@ def collectivite_create(request, payload: CollectiviteIn):
         created_by=request.user,
     )
     return Status(201, selectors.collectivite_get(pk=collectivite.pk))
+
+
+# Catalogue, tariff schedules and prices.
+api.add_router("", catalogue_router)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from allauth.account.forms import LoginForm
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from portal import domain
-from portal.models import Collectivite, Membership
+from portal.models import Collectivite, Invitation, Membership
 from portal.services import CollectiviteInput
 from portal.tenancy import is_public_request
 
@@ -17,20 +18,29 @@ LOGO_FORMAT = "Le logo doit être une image PNG, JPEG ou WebP."
 
 
 class PortalLoginForm(LoginForm):
-    """On a collectivité's site only its members sign in; others get the same message as a
-    wrong password, so that membership is never revealed."""
+    """On a collectivité's site only its members sign in — and people it has invited, so that
+    they can accept; others get the same message as a wrong password, so that membership is
+    never revealed."""
 
     def clean(self):
         cleaned = super().clean()
         user = getattr(self, "user", None)
         on_tenant_site = self.request is not None and not is_public_request(self.request)
-        if (
-            user is not None
-            and on_tenant_site
-            and not Membership.objects.filter(user=user, collectivite=self.request.tenant).exists()
-        ):
+        if user is not None and on_tenant_site and not _may_sign_in(user, self.request.tenant):
             raise ValidationError(LOGIN_REFUSED)
         return cleaned
+
+
+def _may_sign_in(user, collectivite) -> bool:
+    return (
+        Membership.objects.filter(user=user, collectivite=collectivite).exists()
+        or Invitation.objects.filter(
+            collectivite=collectivite,
+            email=user.email,
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).exists()
+    )
 
 
 class CollectiviteForm(forms.Form):

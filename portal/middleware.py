@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from allauth.mfa.models import Authenticator
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from portal.access import is_syndicate_staff
+from portal.access import has_second_factor, is_syndicate_staff
 from portal.tenancy import is_public_request
 
 # Paths a staff member without a second factor may still reach: setting one up, signing out.
@@ -26,13 +25,7 @@ class StaffSecondFactorMiddleware:
             and not request.path.startswith(_ALLOWED_PREFIXES)
             and not request.path.startswith("/api/")
             and is_syndicate_staff(user)
-            and not _has_second_factor(user)
+            and not has_second_factor(user)
         ):
             return redirect(reverse("mfa_required", urlconf=getattr(request, "urlconf", None)))
         return self.get_response(request)
-
-
-def _has_second_factor(user) -> bool:
-    return Authenticator.objects.filter(
-        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-    ).exists()

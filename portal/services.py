@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -53,6 +54,12 @@ INVITATION_OTHER_USER = (
 )
 HANDOFF_INVALID = "Ce lien de changement de collectivité n'est plus valide. Reconnectez-vous."
 NOT_A_MEMBER = "Vous n'êtes pas membre de cette collectivité."
+
+COUNT_ERROR = "Saisissez un nombre entier positif (2 147 483 647 au plus)."
+POSTCODE_ERROR = "Le code postal comporte 5 chiffres."
+CONTACT_EMAIL_ERROR = "Saisissez une adresse électronique valide."
+TOO_LONG_ERROR = "{max} caractères au plus."
+MAX_COUNT = 2_147_483_647
 
 RESERVED_SLUGS = frozenset(
     {"www", "api", "admin", "static", "public", "mail", "portail", "syndicat"}
@@ -101,6 +108,15 @@ class CollectiviteInput:
     brand_colour: str = "#1d4f91"
 
 
+def _length_errors(data: CollectiviteInput) -> dict[str, str]:
+    errors = {}
+    for field in ("name", "service_code", "address", "city", "contact_email"):
+        limit = Collectivite._meta.get_field(field).max_length
+        if len(getattr(data, field).strip()) > limit:
+            errors[field] = TOO_LONG_ERROR.format(max=limit)
+    return errors
+
+
 def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None) -> dict:
     errors: dict[str, str] = {}
     cleaned: dict = {}
@@ -119,6 +135,18 @@ def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None)
         cleaned["slug"] = slug
     if data.kind not in set(domain.Kind):
         errors["kind"] = KIND_ERROR
+    errors.update(_length_errors(data))
+    for field in ("population", "agent_count"):
+        value = getattr(data, field)
+        if not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            errors[field] = COUNT_ERROR
+    if data.postcode.strip() and not re.fullmatch(r"[0-9]{5}", data.postcode.strip()):
+        errors["postcode"] = POSTCODE_ERROR
+    if data.contact_email.strip():
+        try:
+            validate_email(data.contact_email.strip())
+        except ValidationError:
+            errors["contact_email"] = CONTACT_EMAIL_ERROR
     try:
         cleaned["siret"] = domain.siret_clean(data.siret)
         others = Collectivite.objects.filter(siret=cleaned["siret"])
@@ -162,9 +190,10 @@ def collectivite_create(
     admin_email: str,
     admin_name: str = "",
     created_by: User | None,
+    logo=None,
 ) -> Collectivite:
-    """Create a collectivité: its schema (cloned from the template), its domain, and the
-    invitation of its first functional administrator."""
+    """Create a collectivité: its schema (copied from the template), its domain, and the
+    invitation of its first functional administrator — all or nothing."""
     cleaned = _validated(data)
     try:
         validate_email(admin_email)
@@ -180,8 +209,13 @@ def collectivite_create(
             with transaction.atomic():
                 collectivite.save()
         except IntegrityError as exc:  # a concurrent creation took the slug or the SIRET
+            if Collectivite.objects.filter(siret=collectivite.siret).exists():
+                raise ValidationError({"siret": SIRET_TAKEN_ERROR}) from exc
             raise ValidationError({"slug": SLUG_TAKEN_ERROR}) from exc
         tenant_schema_create(collectivite)
+        if logo is not None:
+            collectivite.logo = logo
+            collectivite.save(update_fields=["logo"])
         Domain.objects.create(
             domain=domain_name_for(collectivite.slug), tenant=collectivite, is_primary=True
         )
@@ -266,6 +300,11 @@ def invitation_get(*, token: str, collectivite: Collectivite) -> Invitation:
     return invitation
 
 
+def invitee_has_account(*, invitation: Invitation) -> bool:
+    user = User.objects.filter(email=invitation.email).first()
+    return user is not None and user.has_usable_password()
+
+
 @transaction.atomic
 def invitation_accept(
     *,
@@ -282,6 +321,8 @@ def invitation_accept(
     """
     invitation = invitation_get(token=token, collectivite=collectivite)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:  # accepted by a concurrent request meanwhile
+        raise ValidationError(INVITATION_INVALID)
     if signed_in_user is not None and signed_in_user.is_authenticated:
         if signed_in_user.email.lower() != invitation.email:
             raise ValidationError(INVITATION_OTHER_USER)
@@ -299,6 +340,10 @@ def invitation_accept(
         user.full_name = full_name.strip() or user.full_name or invitation.full_name
         user.save()
     Membership.objects.get_or_create(user=user, collectivite=collectivite, role=invitation.role)
+    # the token reached this address: it is proven to be the person's
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -322,21 +367,29 @@ def handoff_create(*, user: User, collectivite: Collectivite) -> str:
     return token
 
 
+def _valid_handoff(token: str, collectivite: Collectivite, *, lock: bool) -> LoginHandoff:
+    qs = LoginHandoff.objects.select_related("user").filter(
+        token_hash=_hash(token), collectivite=collectivite, used_at__isnull=True
+    )
+    handoff = (qs.select_for_update() if lock else qs).first()
+    if handoff is None or handoff.expires_at <= timezone.now() or not handoff.user.is_active:
+        raise ValidationError(HANDOFF_INVALID)
+    if not Membership.objects.filter(user=handoff.user, collectivite=collectivite).exists():
+        raise ValidationError(NOT_A_MEMBER)
+    return handoff
+
+
+def handoff_check(*, token: str, collectivite: Collectivite) -> User:
+    """Who a still-valid pass would sign in (nothing is used up)."""
+    return _valid_handoff(token, collectivite, lock=False).user
+
+
 @transaction.atomic
 def handoff_consume(*, token: str, collectivite: Collectivite) -> User:
     """The person a hand-off carries to `collectivite`; single use, 60 seconds."""
-    handoff = (
-        LoginHandoff.objects.select_for_update()
-        .select_related("user")
-        .filter(token_hash=_hash(token), collectivite=collectivite, used_at__isnull=True)
-        .first()
-    )
-    if handoff is None or handoff.expires_at <= timezone.now() or not handoff.user.is_active:
-        raise ValidationError(HANDOFF_INVALID)
+    handoff = _valid_handoff(token, collectivite, lock=True)
     handoff.used_at = timezone.now()
     handoff.save(update_fields=["used_at"])
-    if not Membership.objects.filter(user=handoff.user, collectivite=collectivite).exists():
-        raise ValidationError(NOT_A_MEMBER)
     return handoff.user
 
 
@@ -387,16 +440,21 @@ def membership_grant(
     return membership
 
 
+@transaction.atomic
 def staff_user_create(
     *, email: str, full_name: str, password: str | None, groups: list[str]
 ) -> User:
     """A syndicate staff member in the given groups (P1: a second factor is asked at first
-    sign-in)."""
+    sign-in). A refused password creates nothing."""
     from django.contrib.auth.models import Group
 
-    user, _ = User.objects.get_or_create(email=email.lower(), defaults={"full_name": full_name})
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
     if password:
-        validate_password(password, user)
+        validate_password(password, user or User(email=email, full_name=full_name))
+    if user is None:
+        user = User.objects.create_user(email, password, full_name=full_name)
+    elif password:
         user.set_password(password)
         user.save()
     user.groups.add(*Group.objects.filter(name__in=groups))

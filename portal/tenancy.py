@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -65,40 +65,49 @@ def tenant_template_pending_migrations() -> int:
 
 
 def tenant_template_ensure() -> None:
-    """Create or migrate the template schema so that a clone of it is a complete tenant.
+    """Create or migrate the template schema so that a copy of it is a complete tenant.
 
-    django-tenants fakes every migration on a cloned schema (TENANT_CREATION_FAKES_MIGRATIONS),
-    so a template that lagged behind the code would make incomplete tenants: check it first.
-    """
+    Copies carry the template's migration records, so a template that lagged behind the code
+    would make incomplete tenants: check it first. An exclusive advisory lock serialises this
+    with concurrent creations (and their copies, which hold the lock shared)."""
     template = settings.TENANT_BASE_SCHEMA
-    if not schema_exists(template):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK])
+    try:
+        if schema_exists(template) and not tenant_template_pending_migrations():
+            return
+        if not schema_exists(template):
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE SCHEMA "{template}"')
+        logger.info("Migrating the tenant template schema %s", template)
+        call_command(
+            "migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0
+        )
+    finally:
+        connection.set_schema_to_public()
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{template}"')
-    elif not tenant_template_pending_migrations():
-        return
-    logger.info("Migrating the tenant template schema %s", template)
-    call_command(
-        "migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0
-    )
-    connection.set_schema_to_public()
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_TEMPLATE_LOCK])
 
 
 # --- Cloning the template ------------------------------------------------------------------
 #
 # django-tenants ships a generic PL/pgSQL clone_schema() whose catalogue queries grow with the
 # whole database: measured at 3.5 s for a two-table template in a database of a dozen schemas
-# (bench/tenant_create.py), slower than migrating. A Django schema holds only tables, their
-# constraints, indexes and identity sequences, which this copies directly, keeping every name
-# (later migrations drop and rename constraints and indexes by name). Anything else in the
-# template (views, functions, triggers, sequences behind serial defaults) makes
-# `tenant_schema_cloneable()` say no, and creation falls back to running the migrations.
+# (bench/tenant_create.py), slower than migrating. A Django schema holds tables with their
+# constraints, indexes, identity sequences and comments, which this copies directly, keeping
+# every name (later migrations drop and rename constraints and indexes by name). Anything else
+# in the template (views, functions, triggers, types, free-standing sequences, storage
+# options) makes `_template_shape` say no, and creation falls back to the migrations.
+
+# Advisory lock key shared by the template's upkeep (exclusive) and its copies (shared).
+_TEMPLATE_LOCK = 0x706F7274  # "port"
 
 
 @dataclass(frozen=True)
 class TemplateShape:
-    tables: list[str]
-    constraints: list[tuple[str, str, str, str]]  # table, name, type, definition
-    indexes: list[str]  # CREATE INDEX statements of indexes that back no constraint
+    tables: list[tuple[str, list[str], str | None]]  # name, copied columns, table comment
+    constraints: list[tuple[str, str, str]]  # table, name, definition
+    indexes: list[str]  # CREATE INDEX statements (template-qualified) of plain indexes
     identities: list[tuple[str, str]]  # table, column
 
 
@@ -106,35 +115,41 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_UNSUPPORTED_SQL = """
+SELECT
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid
+     AND (c.relkind NOT IN ('r', 'i', 'S') OR c.reloptions IS NOT NULL))
++ (SELECT count(*) FROM pg_class s WHERE s.relnamespace = n.oid AND s.relkind = 'S'
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                     AND d.objid = s.oid AND d.deptype IN ('a', 'i')))
++ (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)
++ (SELECT count(*) FROM pg_type t WHERE t.typnamespace = n.oid AND t.typrelid = 0
+     AND t.typcategory <> 'A')
++ (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+     WHERE c.relnamespace = n.oid AND NOT t.tgisinternal)
++ (SELECT count(*) FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
+     WHERE c.relnamespace = n.oid AND pg_get_expr(d.adbin, d.adrelid) LIKE '%%nextval(%%')
+FROM pg_namespace n WHERE n.nspname = %s
+"""
+
+
 def _template_shape(cursor, template: str) -> TemplateShape | None:
     """The template's structure, or None when it holds objects this copy does not handle."""
-    cursor.execute(
-        """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = %s AND c.relkind NOT IN ('r', 'i', 'S')""",
-        [template],
-    )
-    others = cursor.fetchone()[0]
-    cursor.execute(
-        """SELECT (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                   WHERE n.nspname = %s)
-                + (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                   JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = %s AND NOT t.tgisinternal)
-                + (SELECT count(*) FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
-                   JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = %s AND pg_get_expr(d.adbin, d.adrelid) LIKE '%%nextval(%%')""",
-        [template, template, template],
-    )
-    if others or cursor.fetchone()[0]:
+    cursor.execute(_UNSUPPORTED_SQL, [template])
+    if cursor.fetchone()[0]:
         return None
     cursor.execute(
-        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname""",
+        """SELECT c.relname, obj_description(c.oid, 'pg_class'),
+                  array_agg(a.attname ORDER BY a.attnum)
+                      FILTER (WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid
+           WHERE n.nspname = %s AND c.relkind = 'r' GROUP BY c.oid, c.relname ORDER BY c.relname""",
         [template],
     )
-    tables = [row[0] for row in cursor.fetchall()]
+    tables = [(name, list(columns or []), comment) for name, comment, columns in cursor.fetchall()]
     cursor.execute(
-        """SELECT c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid)
+        """SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
            JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = %s AND con.contype IN ('p', 'u', 'x', 'f')
@@ -161,44 +176,71 @@ def _template_shape(cursor, template: str) -> TemplateShape | None:
     return TemplateShape(tables, constraints, indexes, list(cursor.fetchall()))
 
 
+def _index_in(statement: str, template: str, new: str) -> str | None:
+    """`CREATE INDEX … ON template.t …` rewritten onto the new schema (None if not understood:
+    pg_get_indexdef names the table schema-qualified)."""
+    for quoted in (_q(template), template):
+        for only in ("", "ONLY "):
+            marker = f" ON {only}{quoted}."
+            if marker in statement:
+                return statement.replace(marker, f" ON {only}{new}.", 1)
+    return None
+
+
+def _copy(cursor, shape: TemplateShape, old: str, new: str, template: str) -> bool:
+    indexes = [_index_in(statement, template, new) for statement in shape.indexes]
+    if None in indexes:
+        return False
+    cursor.execute(f"CREATE SCHEMA {new}")
+    cursor.execute(f"SET search_path = {new}, public")
+    for table, columns, comment in shape.tables:
+        target, source = f"{new}.{_q(table)}", f"{old}.{_q(table)}"
+        cursor.execute(
+            f"CREATE TABLE {target} (LIKE {source} INCLUDING DEFAULTS INCLUDING IDENTITY "
+            "INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"
+        )
+        if comment is not None:
+            cursor.execute(f"COMMENT ON TABLE {target} IS %s", [comment])
+        if columns:
+            names = ", ".join(_q(c) for c in columns)
+            cursor.execute(
+                f"INSERT INTO {target} ({names}) OVERRIDING SYSTEM VALUE "  # noqa: S608 (quoted identifiers)
+                f"SELECT {names} FROM {source}"
+            )
+    for table, column in shape.identities:
+        restart = (
+            "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608 (quoted identifiers)
+            f"COALESCE(MAX({_q(column)}), 0) + 1, false) FROM {new}.{_q(table)}"
+        )
+        cursor.execute(restart, [f"{new}.{_q(table)}", column])
+    for table, name, definition in shape.constraints:
+        cursor.execute(f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
+    for statement in indexes:
+        cursor.execute(statement)
+    return True
+
+
 def tenant_schema_clone(schema_name: str) -> bool:
     """Create `schema_name` as a copy of the template (structure and rows: migration records,
-    content types). Returns False, creating nothing, when the template can't be copied so."""
+    content types). Returns False, creating nothing, when the template can't be copied so.
+
+    Runs in a savepoint: a failure leaves nothing half-made. A shared advisory lock keeps the
+    template from being migrated while it is read (it is released with the transaction)."""
     template = settings.TENANT_BASE_SCHEMA
     new, old = _q(schema_name), _q(template)
-    with connection.cursor() as cursor:
-        # Definitions are read with the template first on the search path, so that they name
-        # its tables unqualified and public tables (users…) through public, as migrations do.
-        cursor.execute(f"SET search_path = {old}, public")
-        try:
+    previous = connection.tenant
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_TEMPLATE_LOCK])
+            # Definitions are read with the template first on the search path, so that they
+            # name its tables unqualified and public tables (users…) through public.
+            cursor.execute(f"SET LOCAL search_path = {old}, public")
             shape = _template_shape(cursor, template)
-            if shape is None:
+            if shape is None or not _copy(cursor, shape, old, new, template):
+                transaction.set_rollback(True)
                 return False
-            cursor.execute(f"CREATE SCHEMA {new}")
-            cursor.execute(f"SET search_path = {new}, public")
-            for table in shape.tables:
-                cursor.execute(
-                    f"CREATE TABLE {new}.{_q(table)} (LIKE {old}.{_q(table)} INCLUDING DEFAULTS "
-                    "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING CONSTRAINTS "
-                    "INCLUDING STORAGE INCLUDING COMMENTS)"
-                )
-                copy = f"INSERT INTO {new}.{_q(table)} SELECT * FROM {old}.{_q(table)}"  # noqa: S608 (quoted identifiers from the catalogue)
-                cursor.execute(copy)
-            for table, column in shape.identities:
-                restart = (
-                    "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608 (quoted identifiers)
-                    f"COALESCE(MAX({_q(column)}), 0) + 1, false) FROM {new}.{_q(table)}"
-                )
-                cursor.execute(restart, [f"{new}.{_q(table)}", column])
-            for table, name, _kind, definition in shape.constraints:
-                cursor.execute(
-                    f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}"
-                )
-            for statement in shape.indexes:
-                cursor.execute(statement)
-        finally:
-            connection.set_schema_to_public()
-            cursor.execute("SET search_path = public")
+    finally:
+        connection.set_tenant(previous)  # also makes django-tenants set search_path again
     return True
 
 

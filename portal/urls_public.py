@@ -60,6 +60,7 @@ urlpatterns = [
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("logo", common.logo, name="logo"),
+    path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

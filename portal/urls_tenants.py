@@ -26,6 +26,7 @@ urlpatterns = [
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
     path("logo", common.logo, name="logo"),
+    path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

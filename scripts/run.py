@@ -105,7 +105,7 @@ def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("0.0.0.0", port))  # noqa: S104 - the port runserver will use
+            sock.bind(("127.0.0.1", port))  # the port runserver will use
         except OSError:
             return True
     return False
@@ -159,6 +159,7 @@ def run(started_at: float, children: list[tuple[str, subprocess.Popen]]) -> int:
 
     manage(env, "migrate_schemas", "--shared")
     manage(env, "migrate_schemas", "--tenant")  # the collectivités already created, if any
+    manage(env, "ensure_tenant_template")
     manage(env, "load_demo")
 
     celery = str(BIN / "celery")
@@ -197,7 +198,9 @@ def run(started_at: float, children: list[tuple[str, subprocess.Popen]]) -> int:
     children.append(
         (
             "le serveur web",
-            start("web", [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"], env),
+            start(
+                "web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env
+            ),
         )
     )
     if not wait_for_port(port, children):

@@ -85,6 +85,11 @@ step "mypy (règles pures)"
 .venv/bin/mypy
 step "manage.py check"
 DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/python manage.py check
+step "manage.py check --deploy (réglages de production)"
+DJANGO_SETTINGS_MODULE=portal.settings.production \
+    SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
+    ALLOWED_HOSTS=portail.example.fr BASE_DOMAIN=portail.example.fr \
+    .venv/bin/python manage.py check --deploy --fail-level WARNING
 step "manage.py makemigrations --check --dry-run"
 DJANGO_SETTINGS_MODULE=portal.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
 step "pytest $*"

@@ -126,8 +126,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        # P4: every cache key carries the tenant's schema name.
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        # P4: every cache key carries the tenant's schema name (sign-in throttling aside).
+        "KEY_FUNCTION": "portal.cache.make_key",
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "portail"),
     }
 }
@@ -167,9 +167,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portail] "
 # P1: failed sign-ins are throttled per account *and* address (see the adapter), so that one
-# shared town-hall address is never locked out because of someone else's mistakes.
+# shared town-hall address is never locked out because of someone else's mistakes; a looser
+# limit per address (IPv6 by /64) stops one machine from trying many accounts, and one per
+# account stops guesses spread over many addresses. Counters are shared by every site.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/15m/key",
+    "login_failed": "20/m/ip,5/15m/key",
+    "login_failed_account": "30/h/key",
     "login": "60/m/ip",
     "reset_password": "5/h/ip,3/h/key",
     "reset_password_from_key": "20/m/ip",

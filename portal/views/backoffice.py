@@ -55,14 +55,8 @@ def collectivite_create(request):
                 admin_email=form.cleaned_data["admin_email"],
                 admin_name=form.cleaned_data["admin_name"],
                 created_by=request.user,
+                logo=form.cleaned_data.get("logo"),
             )
-            if form.cleaned_data.get("logo"):
-                services.collectivite_update(
-                    collectivite=collectivite,
-                    data=form.to_input(),
-                    updated_by=request.user,
-                    logo=form.cleaned_data["logo"],
-                )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

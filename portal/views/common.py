@@ -9,8 +9,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import selectors, services
 from portal.models import Collectivite
@@ -33,6 +33,12 @@ def logo(request):
     return response
 
 
+def email_management_closed(request):
+    """allauth's e-mail management is closed: the address is the person's identity in every
+    collectivité and in invitations, so it changes only through the syndicate."""
+    raise Http404
+
+
 @login_required
 @require_POST
 def switch(request, pk: int):
@@ -50,9 +56,19 @@ def switch(request, pk: int):
     )
 
 
+@require_http_methods(["GET", "POST"])
 def handoff(request, token: str):
+    """The other end of a switch. GET only asks to confirm: a link followed by someone else
+    (sent by the pass's owner, say) must not sign them in as the owner."""
     if is_public_request(request):
         raise Http404
+    try:
+        user = services.handoff_check(token=token, collectivite=request.tenant)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("account_login")
+    if request.method == "GET":
+        return render(request, "tenant/handoff_confirm.html", {"person": user})
     try:
         user = services.handoff_consume(token=token, collectivite=request.tenant)
     except ValidationError as exc:

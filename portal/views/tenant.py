@@ -47,6 +47,10 @@ def invitation_accept(request, token: str):
             request, "tenant/invitation_invalid.html", {"error": exc.messages[0]}, status=404
         )
     signed_in = request.user if request.user.is_authenticated else None
+    if signed_in is None and services.invitee_has_account(invitation=invitation):
+        # Someone who already has an account signs in first (here, where the invitation lets
+        # them), then comes back to accept.
+        return render(request, "tenant/invitation_sign_in.html", {"invitation": invitation})
     form = None if signed_in else InvitationAcceptForm(request.POST or None)
     if request.method == "POST" and (signed_in or form.is_valid()):
         try:

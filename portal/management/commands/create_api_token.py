@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import services
-from portal.access import is_syndicate_staff
+from portal.access import has_second_factor, is_syndicate_staff
 from portal.models import User
 
 
@@ -20,5 +20,10 @@ class Command(BaseCommand):
             raise CommandError("Aucun utilisateur avec cette adresse.")
         if not is_syndicate_staff(user):
             raise CommandError("Seul le personnel du syndicat peut recevoir un jeton d'API.")
+        if not has_second_factor(user):
+            raise CommandError(
+                "Ce compte n'a pas encore de second facteur : il doit le configurer à sa "
+                "première connexion avant de recevoir un jeton."
+            )
         _, raw = services.api_token_create(user=user, name=options["name"])
         self.stdout.write(raw)

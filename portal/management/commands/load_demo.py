@@ -6,11 +6,18 @@ other issues add their own demo data from here.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from catalogue.models import Offer
+from contracts.models import Subscription
 from portal import services
 from portal.models import Collectivite, Role, Syndicate, User
 from portal.models.people import STAFF_ADMIN_GROUP, STAFF_FINANCE_GROUP
@@ -82,6 +89,20 @@ PEOPLE = [
     ("secretaire@brevands.demo", "Claire Lemonnier", "val-de-saire", Role.AGENT),
     ("president@cc-bocage.demo", "Henri Lefranc", "cc-bocage", Role.SIGNATORY),
 ]
+# (collectivité slug, offer code, quantity, activated on): what the demo collectivités hold.
+SUBSCRIPTIONS = [
+    ("val-de-saire", "messagerie-bluemind", 12, date(2025, 3, 17)),
+    ("val-de-saire", "stockage-nextcloud", 8, date(2025, 3, 17)),
+    ("val-de-saire", "visio-bigbluebutton", 3, date(2025, 9, 8)),
+    ("val-de-saire", "assistance-logiciels-metiers", 1, date(2025, 1, 6)),
+    ("val-de-saire", "forfait-technologie", 1, date(2026, 1, 5)),
+    ("brevands", "messagerie-bluemind", 2, date(2025, 6, 2)),
+    ("brevands", "forfait-metiers", 1, date(2025, 2, 3)),
+    ("cc-bocage", "messagerie-bluemind", 40, date(2025, 4, 14)),
+    ("cc-bocage", "messagerie-quota-supplementaire", 20, date(2025, 10, 1)),
+    ("cc-bocage", "forfait-technologie", 1, date(2026, 1, 5)),
+    ("cc-bocage", "forfait-metiers", 1, date(2025, 1, 6)),
+]
 STAFF = [
     ("admin@numerique-demo.fr", "Nadia Roussel", [STAFF_ADMIN_GROUP]),
     ("finances@numerique-demo.fr", "Yves Morel", [STAFF_FINANCE_GROUP]),
@@ -100,7 +121,20 @@ def _siret(value: str) -> str:
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent) et affiche les identifiants."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Charger même hors développement (DEBUG faux) : jamais en production.",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "Données de démonstration refusées hors développement (DEBUG) : elles créent "
+                "des comptes au mot de passe connu. Utilisez --force pour une base jetable."
+            )
+        call_command("load_catalogue", stdout=self.stdout)
         with transaction.atomic():
             Syndicate.objects.update_or_create(
                 pk=1, defaults={**SYNDICATE, "siret": _siret(SYNDICATE["siret"])}
@@ -123,7 +157,17 @@ class Command(BaseCommand):
                 role=role,
                 granted_by=None,
             )
+        self._subscriptions()
         self._print_logins()
+
+    @transaction.atomic
+    def _subscriptions(self) -> None:
+        for slug, offer_code, quantity, activated_on in SUBSCRIPTIONS:
+            Subscription.objects.get_or_create(
+                collectivite=Collectivite.objects.get(slug=slug),
+                offer=Offer.objects.get(code=offer_code),
+                defaults={"quantity": Decimal(quantity), "activated_on": activated_on},
+            )
 
     def _person(self, email: str, name: str) -> User:
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})

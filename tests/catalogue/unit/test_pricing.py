@@ -91,9 +91,19 @@ def test_first_free(quantity, held, free, amount, _case):
     )
 
 
-def test_zero_accounts_is_refused():
-    with pytest.raises(PricingError, match="positif"):
-        _one(offer="visio", quantity=0)
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (0, "La quantité doit être un nombre positif."),
+        (D("-1"), "La quantité doit être un nombre positif."),
+        (D("NaN"), "La quantité doit être un nombre positif."),
+        (D("1e30"), "La quantité ne peut pas dépasser 1 000 000."),
+    ],
+)
+def test_bad_quantities_are_refused(quantity, message):
+    with pytest.raises(PricingError) as error:
+        _one(offer="visio", quantity=quantity)
+    assert str(error.value) == message
 
 
 @pytest.mark.parametrize(
@@ -128,8 +138,9 @@ def test_missing_strate_price_is_an_error():
     with pytest.raises(PricingError) as error:
         _one(schedules=[partial], offer="f", quantity=1, strate=Strate.TOP)
     assert str(error.value) == (
-        "L'offre « Forfait » n'a pas de tarif pour la strate « non-affiliee-10000-plus » "
-        "dans la grille « grille partielle »."
+        "L'offre « Forfait » n'a pas de tarif pour la strate « Collectivités non affiliées, "
+        "communes de 10 000 habitants et plus, établissements publics et budgets annexes de "
+        "120 agents et plus » dans la grille « grille partielle »."
     )
 
 

@@ -138,3 +138,16 @@ def test_openapi_schema_and_local_docs(db):
     docs = client.get("/api/v1/docs").content.decode()
     assert "cdn." not in docs
     assert "/static/ninja/swagger-ui" in docs
+
+
+def test_staff_without_second_factor_is_refused(db):
+    from portal.api_common import SECOND_FACTOR_MISSING
+
+    user = services.staff_user_create(
+        email="sans.facteur@syndicat.test",
+        full_name="Sans Facteur",
+        password="Mot-de-passe-2026!",
+        groups=["Administrateurs du syndicat"],
+    )
+    response = _client(user).get("/api/v1/collectivites")
+    assert (response.status_code, response.json()) == (403, {"detail": SECOND_FACTOR_MISSING})

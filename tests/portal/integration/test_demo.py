@@ -11,10 +11,17 @@ from django.core.management import CommandError, call_command
 from portal.models import Collectivite, Membership, Role, User
 
 
+def test_demo_refuses_outside_development(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="hors développement"):
+        call_command("load_demo", stdout=io.StringIO())
+    assert not Collectivite.objects.filter(slug="val-de-saire").exists()
+
+
 def test_demo_is_complete_and_idempotent(db, settings):
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--force", stdout=io.StringIO())
     out = io.StringIO()
-    call_command("load_demo", stdout=out)  # a second run changes nothing
+    call_command("load_demo", "--force", stdout=out)  # a second run changes nothing
     strates = dict(
         Collectivite.objects.filter(slug__in=["brevands", "val-de-saire", "cc-bocage"]).values_list(
             "slug", "strate"

@@ -94,6 +94,43 @@ def test_failed_sign_ins_are_throttled_per_account_and_address(tenant, agent, ma
     )
 
 
+def test_throttle_is_shared_by_every_site(tenant, other_tenant, agent):
+    """Accounts are global: trying the password on each collectivité's site in turn gives no
+    extra guesses."""
+    for _ in range(5):
+        _login(Client(HTTP_HOST=host_of(tenant)), agent.email, "Mauvais-mot-2026!")
+    for host in (host_of(other_tenant), host_of(None), host_of(tenant)):
+        blocked = _login(Client(HTTP_HOST=host), agent.email, TEST_PASSWORD)
+        assert "Trop de tentatives de connexion" in page_text(blocked), host
+
+
+def test_ipv6_addresses_count_by_their_network(tenant, agent):
+    for n in range(1, 6):
+        _login(
+            Client(HTTP_HOST=host_of(tenant)),
+            agent.email,
+            "Mauvais-mot-2026!",
+            f"2001:db8:1:2::{n}",
+        )
+    blocked = _login(
+        Client(HTTP_HOST=host_of(tenant)), agent.email, TEST_PASSWORD, "2001:db8:1:2::99"
+    )
+    assert "Trop de tentatives de connexion" in page_text(blocked)
+    other_network = _login(
+        Client(HTTP_HOST=host_of(tenant)), agent.email, TEST_PASSWORD, "2001:db8:1:3::1"
+    )
+    assert other_network.status_code == 302
+
+
+def test_guesses_spread_over_many_addresses_are_capped_per_account(tenant, agent):
+    for n in range(30):
+        _login(
+            Client(HTTP_HOST=host_of(tenant)), agent.email, "Mauvais-mot-2026!", f"198.51.100.{n}"
+        )
+    blocked = _login(Client(HTTP_HOST=host_of(tenant)), agent.email, TEST_PASSWORD, "203.0.113.7")
+    assert "Trop de tentatives de connexion" in page_text(blocked)
+
+
 def test_throttle_lifts_after_fifteen_minutes(tenant, agent):
     client = Client(HTTP_HOST=host_of(tenant))
     with time_machine.travel(timezone.now(), tick=False) as traveller:
@@ -213,28 +250,59 @@ def test_expired_invitation(tenant):
     assert services.INVITATION_EXPIRED in page_text(response)
 
 
-def test_existing_user_accepts_while_signed_in(tenant, other_tenant, make_member):
+def test_existing_user_signs_in_then_accepts(tenant, other_tenant, make_member):
+    """The secrétaire de mairie who already works for another commune: she signs in on the
+    inviting collectivité's site (the invitation lets her), then accepts."""
     person = make_member(other_tenant, Role.AGENT, email="secretaire@exemple.fr")
     token = _invite(tenant, email="secretaire@exemple.fr", role=Role.AGENT)
     client = Client(HTTP_HOST=host_of(tenant))
-    # not signed in: an existing account is asked to sign in first, nothing changes
+    # not signed in: asked to sign in, no password form
+    page = client.get(f"/invitation/{token}/")
+    assert "Se connecter pour accepter" in page_text(page)
+    assert 'name="password1"' not in page_text(page)
     response = client.post(
         f"/invitation/{token}/",
         {"full_name": "X", "password1": TEST_PASSWORD, "password2": TEST_PASSWORD},
     )
-    assert "Vous avez déjà un compte" in page_text(response)
     assert not Membership.objects.filter(user=person, collectivite=tenant).exists()
-    # signed in as someone else: refused
-    stranger = make_member(tenant, Role.AGENT)
-    sign_in(client, stranger, tenant)
-    client.post(f"/invitation/{token}/")
-    assert not Membership.objects.filter(user=person, collectivite=tenant).exists()
-    # signed in as the invited address (a session on this site, as after the invitation's
-    # sign-in page)
-    sign_in(client, person, tenant)
+    # the real sign-in, on the inviting collectivité's site
+    response = client.post(
+        f"{LOGIN}?next=/invitation/{token}/",
+        {"login": person.email, "password": TEST_PASSWORD, "next": f"/invitation/{token}/"},
+    )
+    assert response["Location"] == f"/invitation/{token}/"
+    assert client.get("/").status_code == 404  # not a member yet
     assert client.post(f"/invitation/{token}/")["Location"] == "/"
     assert Membership.objects.filter(user=person, collectivite=tenant, role=Role.AGENT).exists()
     assert Invitation.objects.get(email="secretaire@exemple.fr").accepted_by == person
+    assert client.get("/").status_code == 200
+
+
+def test_signed_in_as_someone_else_cannot_accept(tenant, make_member):
+    token = _invite(tenant, email="secretaire@exemple.fr", role=Role.AGENT)
+    stranger = make_member(tenant, Role.AGENT)
+    client = sign_in(Client(HTTP_HOST=host_of(tenant)), stranger, tenant)
+    response = client.post(f"/invitation/{token}/", follow=True)
+    assert services.INVITATION_OTHER_USER in page_text(response)
+    assert Invitation.objects.get(email="secretaire@exemple.fr").accepted_at is None
+
+
+def test_invitation_verifies_the_address_and_email_changes_are_closed(tenant):
+    from allauth.account.models import EmailAddress
+
+    token = _invite(tenant)
+    client = Client(HTTP_HOST=host_of(tenant))
+    client.post(
+        f"/invitation/{token}/",
+        {"full_name": "Anne Nouvelle", "password1": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
+    assert EmailAddress.objects.get(email="nouvelle@exemple.fr").verified
+    # nobody changes their own address (it is their identity in every collectivité)
+    assert client.get("/comptes/email/").status_code == 404
+    assert (
+        client.post("/comptes/email/", {"email": "autre@exemple.fr", "action_add": ""}).status_code
+        == 404
+    )
 
 
 # --- Switching collectivité ------------------------------------------------------------------
@@ -251,11 +319,17 @@ def test_switching_collectivite_carries_the_person_signed_in(tenant, other_tenan
     assert target.startswith("http://autre.portail.localhost/connexion/relais/")
     path = target.split("portail.localhost", 1)[1]
     on_b = Client(HTTP_HOST=host_of(other_tenant))
-    assert on_b.get(path)["Location"] == "/"
+    # following the link only asks to confirm: a link sent to someone else signs nobody in
+    confirm = on_b.get(path)
+    assert confirm.status_code == 200
+    assert f"Continuer en tant que {person.full_name}" in page_text(confirm)
+    assert on_b.get("/").status_code == 302
+    assert on_b.post(path)["Location"] == "/"
     assert on_b.get("/").status_code == 200
     # the pass is single use
-    replay = Client(HTTP_HOST=host_of(other_tenant)).get(path)
-    assert replay["Location"] == "/comptes/login/"
+    replay = Client(HTTP_HOST=host_of(other_tenant))
+    assert replay.get(path)["Location"] == "/comptes/login/"
+    assert replay.post(path)["Location"] == "/comptes/login/"
 
 
 def test_switch_pass_expires_after_a_minute(tenant, other_tenant, make_member):
@@ -263,7 +337,7 @@ def test_switch_pass_expires_after_a_minute(tenant, other_tenant, make_member):
     Membership.objects.create(user=person, collectivite=other_tenant, role=Role.AGENT)
     token = services.handoff_create(user=person, collectivite=other_tenant)
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        response = Client(HTTP_HOST=host_of(other_tenant)).get(f"/connexion/relais/{token}/")
+        response = Client(HTTP_HOST=host_of(other_tenant)).post(f"/connexion/relais/{token}/")
     assert response["Location"] == "/comptes/login/"
 
 
@@ -272,7 +346,7 @@ def test_cannot_switch_to_a_collectivite_one_is_not_member_of(tenant, other_tena
     assert client.post(f"/changer/{other_tenant.pk}/").status_code == 404
     token = services.handoff_create(user=agent, collectivite=tenant)
     # a pass made for A is worthless on B
-    response = Client(HTTP_HOST=host_of(other_tenant)).get(f"/connexion/relais/{token}/")
+    response = Client(HTTP_HOST=host_of(other_tenant)).post(f"/connexion/relais/{token}/")
     assert response["Location"] == "/comptes/login/"
 
 
