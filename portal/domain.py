@@ -180,6 +180,7 @@ def siret_display(siret: str) -> str:
 PASSWORD_MAX_LENGTH = 128
 PASSWORD_MIN_ENTROPY_BITS = 80
 PASSWORD_SEED_MIN_LENGTH = 12
+PASSWORD_MIN_DISTINCT = 4
 PASSWORD_TOO_WEAK = (
     "Ce mot de passe est trop faible. Choisissez au moins 12 caractères mêlant majuscules, "  # noqa: S105
     "minuscules, chiffres et caractères spéciaux, ou une phrase de passe plus longue "
@@ -222,6 +223,10 @@ def password_assess(password: str) -> PasswordAssessment:
     if len(password) > PASSWORD_MAX_LENGTH:
         return PasswordAssessment(False, entropy, classes, PASSWORD_TOO_LONG)
     seed_rule = len(password) >= PASSWORD_SEED_MIN_LENGTH and len(classes) == 4
+    # The entropy formula assumes characters drawn at random: a password of three or fewer
+    # distinct characters ("aaaaaaaaaaaaaaaaaaaa", "abababab…") has almost none.
+    if len(set(password)) < PASSWORD_MIN_DISTINCT:
+        return PasswordAssessment(False, entropy, classes, PASSWORD_TOO_WEAK)
     if seed_rule or entropy >= PASSWORD_MIN_ENTROPY_BITS:
         return PasswordAssessment(True, entropy, classes)
     return PasswordAssessment(False, entropy, classes, PASSWORD_TOO_WEAK)

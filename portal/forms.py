@@ -77,8 +77,11 @@ class CollectiviteForm(forms.Form):
         if logo.size > 1024 * 1024:
             raise ValidationError(LOGO_TOO_LARGE)
         image = getattr(logo, "image", None)
-        if image is not None and (image.format or "").upper() not in {"PNG", "JPEG", "WEBP"}:
+        image_format = (getattr(image, "format", "") or "").upper()
+        if image_format not in {"PNG", "JPEG", "WEBP"}:
             raise ValidationError(LOGO_FORMAT)
+        # the stored name (and the type it is served with) follows the content, not the upload
+        logo.name = f"logo.{ {'JPEG': 'jpg'}.get(image_format, image_format.lower()) }"
         return logo
 
     def to_input(self, slug: str = "") -> CollectiviteInput:

@@ -13,7 +13,7 @@ ACCEPTED = [
     ("le chat dort sur le toit", "a passphrase with spaces"),
     ("élan vital à l'aube du jour", "accents and spaces count as special characters"),
     ("A" * 10 + "b" * 10 + "1" * 10 + "!" * 34, "64 characters are accepted"),
-    ("x" * 128, "128 characters, the most we take"),
+    ("abcd" * 32, "128 characters, the most we take"),
 ]
 REFUSED = [
     ("", PASSWORD_TOO_WEAK, "empty"),
@@ -22,7 +22,9 @@ REFUSED = [
     ("Abcdefghijk1m", PASSWORD_TOO_WEAK, "13 characters of three kinds: 77.4 bits"),
     ("abcdefghijklmnopq", PASSWORD_TOO_WEAK, "17 lower-case letters: 79.9 bits"),
     ("12345678901234567890123", PASSWORD_TOO_WEAK, "23 digits: 76.4 bits"),
-    ("x" * 129, PASSWORD_TOO_LONG, "129 characters"),
+    ("abcd" * 32 + "e", PASSWORD_TOO_LONG, "129 characters"),
+    ("a" * 30, PASSWORD_TOO_WEAK, "one character repeated: no real entropy"),
+    ("abcabcabcabcabcabcabc", PASSWORD_TOO_WEAK, "three characters repeated"),
 ]
 
 
