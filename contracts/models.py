@@ -35,7 +35,9 @@ class ServiceRequest(models.Model):
     domain_choice = models.CharField(
         _("nom de domaine"), max_length=16, choices=DomainChoice.choices, blank=True
     )
-    domain_name = models.CharField(_("nom de domaine souhaité ou existant"), max_length=253, blank=True)
+    domain_name = models.CharField(
+        _("nom de domaine souhaité ou existant"), max_length=253, blank=True
+    )
     users_count = models.PositiveIntegerField(_("nombre d'utilisateurs"), null=True, blank=True)
     migration_study = models.BooleanField(
         _("étude de faisabilité de la reprise de l'ancienne messagerie"), default=False
@@ -113,7 +115,9 @@ class FrameworkSignature(models.Model):
         "portal.Collectivite", on_delete=models.PROTECT, related_name="framework_signatures"
     )
     agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.PROTECT, related_name="+")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     signed_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     sha256 = models.CharField(max_length=64)
@@ -156,7 +160,11 @@ class Quote(models.Model):
     issue_date = models.DateField(_("date d'émission"), null=True, blank=True)
     valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
     schedule = models.ForeignKey(
-        "catalogue.TariffSchedule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "catalogue.TariffSchedule",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     previous = models.OneToOneField(
@@ -252,7 +260,9 @@ class QuoteAcceptance(models.Model):
     the exact documents accepted (Q3)."""
 
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="acceptance")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     signed_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     po_number = models.CharField(_("numéro de bon de commande ou d'engagement"), max_length=60)
@@ -333,6 +343,7 @@ class QuantityChange(models.Model):
     quote_line = models.ForeignKey(
         QuoteLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    applied = models.BooleanField(default=False)  # reflected in the subscription's quantity
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -45,3 +45,24 @@ def draft_request(*, collectivite: Collectivite) -> ServiceRequest | None:
         .prefetch_related("lines__offer__family", "lines__added_by")
         .first()
     )
+
+
+def framework_in_force(*, on: date):
+    from contracts.models import FrameworkAgreement
+
+    return (
+        FrameworkAgreement.objects.filter(effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def framework_to_sign(*, collectivite: Collectivite, on: date):
+    """The framework agreement in force, if the collectivité has not signed it yet (Q3)."""
+    from contracts.models import FrameworkSignature
+
+    agreement = framework_in_force(on=on)
+    if agreement is None:
+        return None
+    signed = FrameworkSignature.objects.filter(collectivite=collectivite, agreement=agreement)
+    return None if signed.exists() else agreement

@@ -37,12 +37,33 @@ def _ensure_tenant(slug: str) -> Collectivite:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """The test database (always: browser and thread tests reach it without the `db`
+    fixture, which pytest-django would otherwise take as "no database needed"), with the
+    template schema and the two test collectivités."""
+    from django.test.utils import setup_databases
+
     with django_db_blocker.unblock():
+        setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            serialized_aliases=set(),
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+        assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
         services.tenant_template_ensure()
         for slug in TEST_TENANTS:
             _ensure_tenant(slug)
         connection.set_schema_to_public()
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
-"""Writes of contracts: for now the collectivité's draft request ("add to my request"); the
-ordering issue adds submission, quotes and subscriptions."""
+"""Requests (seed 001 §6): the collectivité's draft request, filled from the catalogue and the
+needs form, saved as it goes, and submitted to the syndicate."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ PREREQUISITE_MISSING = (
     "demande, ou souscrivez-la."
 )
 LINE_NOT_FOUND = "Cette ligne n'est plus dans votre demande."
+REQUEST_EMPTY = "Votre demande est vide : ajoutez au moins un service depuis le catalogue."
+DOMAIN_NAME_REQUIRED = "Indiquez le nom de domaine à réserver ou à transférer."
+DOMAIN_NAME_INVALID = "Ce nom de domaine n'est pas valide (exemple : mairie-exemple.fr)."
 
 
 def parse_quantity(raw: str | Decimal | int) -> Decimal:
@@ -119,3 +122,87 @@ def _draft_line(collectivite: Collectivite, line_id: int) -> ServiceRequestLine:
     if line is None:
         raise ValidationError(LINE_NOT_FOUND)
     return line
+
+
+_DOMAIN_RE = __import__("re").compile(
+    r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
+
+
+@transaction.atomic
+def request_needs_update(
+    *,
+    collectivite: Collectivite,
+    user: User,
+    domain_choice: str,
+    domain_name: str,
+    users_count: int | None,
+    migration_study: bool,
+    notes: str,
+) -> ServiceRequest:
+    """Save the needs of the draft request (saved as typed: nothing is lost)."""
+    draft = _draft_for_update(collectivite, user)
+    domain_name = domain_name.strip().lower()
+    if domain_choice in (ServiceRequest.DomainChoice.RESERVE, ServiceRequest.DomainChoice.TRANSFER):
+        if not domain_name:
+            raise ValidationError({"domain_name": DOMAIN_NAME_REQUIRED})
+        if not _DOMAIN_RE.match(domain_name):
+            raise ValidationError({"domain_name": DOMAIN_NAME_INVALID})
+    draft.domain_choice = domain_choice
+    draft.domain_name = domain_name
+    draft.users_count = users_count
+    draft.migration_study = migration_study
+    draft.notes = notes.strip()
+    draft.save()
+    return draft
+
+
+@transaction.atomic
+def request_submit(*, collectivite: Collectivite, user: User) -> ServiceRequest:
+    """Send the draft request to the syndicate, which will make a quote of it."""
+    from django.utils import timezone
+
+    from portal import notifications
+    from portal.events import audit_record
+    from portal.services import backoffice_url
+
+    draft = _draft_for_update(collectivite, user)
+    if not draft.lines.exists():
+        raise ValidationError(REQUEST_EMPTY)
+    draft.status = ServiceRequest.Status.SUBMITTED
+    draft.submitted_at, draft.submitted_by = timezone.now(), user
+    draft.save()
+    audit_record(
+        action="request.submitted",
+        obj=draft,
+        actor=user,
+        collectivite=collectivite,
+        summary=f"Demande n° {draft.pk} transmise au syndicat ({draft.lines.count()} service(s)).",
+    )
+    notifications.notify(
+        template="request_submitted",
+        to=notifications.syndicate_admins(),
+        context={
+            "collectivite": collectivite.name,
+            "request": draft.pk,
+            "url": backoffice_url(f"/demandes/{draft.pk}/"),
+        },
+    )
+    return draft
+
+
+__all__ = [
+    "DOMAIN_NAME_INVALID",
+    "DOMAIN_NAME_REQUIRED",
+    "LINE_NOT_FOUND",
+    "OFFER_NOT_ORDERABLE",
+    "PREREQUISITE_MISSING",
+    "QUANTITY_ERROR",
+    "REQUEST_EMPTY",
+    "parse_quantity",
+    "request_add_offer",
+    "request_line_remove",
+    "request_line_update",
+    "request_needs_update",
+    "request_submit",
+]

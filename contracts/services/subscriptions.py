@@ -1,0 +1,264 @@
+"""Subscriptions (S1–S5): activation of approved lines, co-termed additions, tacit renewal,
+termination and reductions, and the reminders before each anniversary."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from contracts import events, rules
+from contracts.models import (
+    ContractYear,
+    QuantityChange,
+    Quote,
+    QuoteLine,
+    Subscription,
+    Termination,
+)
+from portal import notifications
+from portal.models import Role, User
+from portal.services import site_url
+
+
+LINE_NOT_APPROVED = "Seule une ligne d'un devis approuvé peut être activée."
+LINE_ALREADY_ACTIVE = "Cette ligne est déjà activée."
+ACTIVATION_BEFORE_APPROVAL = "La date d'activation ne peut précéder l'approbation du devis."
+SUBSCRIPTION_ENDED = "Cet abonnement est déjà résilié (fin effective le {date})."
+RECEIVED_IN_FUTURE = "La date de réception ne peut pas être dans le futur."
+RECEIVED_BEFORE_ACTIVATION = "La date de réception ne peut précéder l'activation de l'abonnement."
+REDUCTION_TOO_LARGE = (
+    "On ne peut résilier plus que la quantité souscrite ({quantity}) : pour tout arrêter, "
+    "résiliez l'abonnement entier."
+)
+NOT_SIGNATORY = "Seul un signataire de la collectivité peut résilier un abonnement."
+
+
+@transaction.atomic
+def line_activate(*, line: QuoteLine, activated_on: date, activated_by: User | None) -> QuoteLine:
+    """Activate one approved line on its own date: a yearly offer starts a subscription (S1)
+    or adds to the running one, co-termed with its contract year (S4); a one-off service
+    (hours, days, units) is recorded as delivered."""
+    line = QuoteLine.objects.select_for_update().select_related("quote", "offer").get(pk=line.pk)
+    if line.quote.status != Quote.Status.APPROVED:
+        raise ValidationError(LINE_NOT_APPROVED)
+    if line.activated_on is not None:
+        raise ValidationError(LINE_ALREADY_ACTIVE)
+    if line.quote.decided_at and activated_on < line.quote.decided_at.date():
+        raise ValidationError({"activated_on": ACTIVATION_BEFORE_APPROVAL})
+    collectivite = line.quote.collectivite
+    if line.offer.is_yearly:
+        running = (
+            Subscription.objects.select_for_update()
+            .filter(collectivite=collectivite, offer=line.offer, status=Subscription.Status.ACTIVE)
+            .first()
+        )
+        if running is None:
+            running = Subscription.objects.create(
+                collectivite=collectivite,
+                offer=line.offer,
+                quantity=line.quantity,
+                activated_on=activated_on,
+            )
+            start = rules.term_start(activated_on)
+            ContractYear.objects.create(
+                subscription=running, start=start, end=rules.first_anniversary(activated_on)
+            )
+            summary = (
+                f"Abonnement « {line.offer.name} » activé le {activated_on:%d/%m/%Y} "
+                f"({line.quantity.normalize():f}) : contrat du {start:%d/%m/%Y}, première "
+                f"échéance le {rules.first_anniversary(activated_on):%d/%m/%Y}."
+            )
+        else:
+            running.quantity += line.quantity
+            running.save(update_fields=["quantity"])
+            QuantityChange.objects.create(
+                subscription=running,
+                delta=line.quantity,
+                effective_on=activated_on,
+                quote_line=line,
+                applied=True,
+            )
+            summary = (
+                f"Ajout de {line.quantity.normalize():f} à « {line.offer.name} » le "
+                f"{activated_on:%d/%m/%Y}, aligné sur l'année de contrat "
+                f"({rules.coterm_months(running.activated_on, activated_on)} mois)."
+            )
+        line.subscription = running
+        events.subscription_event(
+            subscription=running,
+            actor=activated_by,
+            action="subscription.activated",
+            summary=summary,
+        )
+    line.activated_on, line.activated_by = activated_on, activated_by
+    line.save(update_fields=["activated_on", "activated_by", "subscription"])
+    return line
+
+
+def renewals_run(*, today: date) -> int:
+    """S2, the daily job: at each anniversary a subscription runs another year unless its
+    termination takes effect by then; subscriptions past their effective end are ended.
+    Idempotent: a contract year is created once (unique start)."""
+    created = 0
+    for subscription in Subscription.objects.exclude(status=Subscription.Status.ENDED):
+        with transaction.atomic():
+            sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+            latest = sub.years.order_by("-start").first()
+            while (
+                latest is not None
+                and latest.end <= today
+                and (sub.ends_on is None or latest.end < sub.ends_on)
+            ):
+                try:
+                    with transaction.atomic():
+                        latest = ContractYear.objects.create(
+                            subscription=sub, start=latest.end, end=rules.add_months(latest.end, 12)
+                        )
+                except IntegrityError:
+                    latest = sub.years.get(start=latest.end)
+                    continue
+                created += 1
+                events.subscription_event(
+                    subscription=sub,
+                    actor=None,
+                    action="subscription.renewed",
+                    summary=f"« {sub.offer.name} » reconduit pour l'année du "
+                    f"{latest.start:%d/%m/%Y} au {latest.end - timedelta(days=1):%d/%m/%Y}.",
+                )
+            _apply_due_reductions(sub, today)
+            if sub.ends_on is not None and sub.ends_on <= today:
+                sub.status = Subscription.Status.ENDED
+                sub.save(update_fields=["status"])
+    return created
+
+
+def _apply_due_reductions(sub: Subscription, today: date) -> None:
+    """A reduction (S4) lowers the quantity from its effective end, once."""
+    for change in sub.changes.filter(applied=False, effective_on__lte=today):
+        sub.quantity += change.delta
+        change.applied = True
+        change.save(update_fields=["applied"])
+        sub.save(update_fields=["quantity"])
+        events.subscription_event(
+            subscription=sub,
+            actor=None,
+            action="subscription.reduced",
+            summary=f"« {sub.offer.name} » ramené à {sub.quantity.normalize():f} le "
+            f"{change.effective_on:%d/%m/%Y}.",
+        )
+
+
+@transaction.atomic
+def termination_record(
+    *,
+    subscription: Subscription,
+    received_on: date,
+    today: date,
+    requested_by: User | None = None,
+    recorded_by: User | None = None,
+    quantity: Decimal | None = None,
+) -> Termination:
+    """S3: a termination received on `received_on` ends the subscription (or, with
+    `quantity`, that part of it: S4) at the effective end the rule gives, answered at once."""
+    sub = (
+        Subscription.objects.select_for_update()
+        .select_related("offer", "collectivite")
+        .get(pk=subscription.pk)
+    )
+    if (
+        requested_by is not None
+        and not sub.collectivite.memberships.filter(user=requested_by, role=Role.SIGNATORY).exists()
+    ):
+        raise ValidationError(NOT_SIGNATORY)
+    if sub.ends_on is not None:
+        raise ValidationError(SUBSCRIPTION_ENDED.format(date=f"{sub.ends_on:%d/%m/%Y}"))
+    if received_on > today:
+        raise ValidationError({"received_on": RECEIVED_IN_FUTURE})
+    if received_on < sub.activated_on:
+        raise ValidationError({"received_on": RECEIVED_BEFORE_ACTIVATION})
+    if quantity is not None and quantity >= sub.quantity:
+        raise ValidationError(
+            {"quantity": REDUCTION_TOO_LARGE.format(quantity=sub.quantity.normalize())}
+        )
+    effective_end = rules.termination_effective_end(sub.activated_on, received_on)
+    termination = Termination.objects.create(
+        subscription=sub,
+        quantity=quantity,
+        received_on=received_on,
+        effective_end=effective_end,
+        requested_by=requested_by,
+        recorded_by=recorded_by,
+    )
+    if quantity is None:
+        sub.ends_on = effective_end
+        sub.status = Subscription.Status.TERMINATING
+        sub.save(update_fields=["ends_on", "status"])
+    else:
+        QuantityChange.objects.create(subscription=sub, delta=-quantity, effective_on=effective_end)
+    events.termination_event(termination=termination, actor=requested_by or recorded_by)
+    notifications.notify(
+        template="termination_received",
+        to=notifications.signatories(sub.collectivite),
+        context={
+            "collectivite": sub.collectivite.name,
+            "offer": sub.offer.name,
+            "received_on": f"{received_on:%d/%m/%Y}",
+            "last_day": f"{effective_end - timedelta(days=1):%d/%m/%Y}",
+            "url": site_url(sub.collectivite.primary_domain_name, "/contrats/"),
+        },
+    )
+    return termination
+
+
+def renewal_reminders_run(*, today: date) -> int:
+    """Tell each collectivité, 3 months before an anniversary, the last day to give notice."""
+    sent = 0
+    for sub in Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related(
+        "offer", "collectivite"
+    ):
+        anniversary = rules.next_anniversary(sub.activated_on, today)
+        if anniversary > rules.add_months(today, 3) or sub.renewal_reminded_for == anniversary:
+            continue
+        deadline, for_anniversary = rules.notice_deadline(sub.activated_on, today)
+        with transaction.atomic():
+            updated = (
+                Subscription.objects.filter(pk=sub.pk)
+                .exclude(renewal_reminded_for=anniversary)
+                .update(renewal_reminded_for=anniversary)
+            )
+            if not updated:
+                continue
+            notifications.notify(
+                template="renewal_reminder",
+                to=notifications.signatories(sub.collectivite)
+                + notifications.addresses_of_role(sub.collectivite, Role.FUNCTIONAL_ADMIN),
+                context={
+                    "collectivite": sub.collectivite.name,
+                    "offer": sub.offer.name,
+                    "anniversary": f"{anniversary:%d/%m/%Y}",
+                    "deadline": f"{deadline:%d/%m/%Y}",
+                    "deadline_anniversary": f"{for_anniversary:%d/%m/%Y}",
+                    "url": site_url(sub.collectivite.primary_domain_name, "/contrats/"),
+                },
+            )
+            sent += 1
+    return sent
+
+
+__all__ = [
+    "ACTIVATION_BEFORE_APPROVAL",
+    "LINE_ALREADY_ACTIVE",
+    "LINE_NOT_APPROVED",
+    "NOT_SIGNATORY",
+    "RECEIVED_BEFORE_ACTIVATION",
+    "RECEIVED_IN_FUTURE",
+    "REDUCTION_TOO_LARGE",
+    "SUBSCRIPTION_ENDED",
+    "line_activate",
+    "renewal_reminders_run",
+    "renewals_run",
+    "termination_record",
+]
