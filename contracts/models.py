@@ -227,6 +227,12 @@ class QuoteLine(models.Model):
         return f"{self.quantity} × {self.label}"
 
 
+def quote_document_upload_to(instance: QuoteDocument, filename: str) -> str:
+    # P4: stored by collectivité and quote; served only by views that check the right.
+    quote = instance.quote
+    return f"contracts/{quote.collectivite.schema_name}/{quote.reference}/{filename}"
+
+
 class QuoteDocument(models.Model):
     """A PDF made when the quote was sent: the quote itself, an annex, the framework
     agreement. Its SHA-256 is what acceptance records (Q3)."""
@@ -239,7 +245,7 @@ class QuoteDocument(models.Model):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     title = models.CharField(max_length=200)
-    file = models.FileField(upload_to="contracts/%Y/")
+    file = models.FileField(upload_to=quote_document_upload_to)
     sha256 = models.CharField(max_length=64)
     annex = models.ForeignKey(
         "catalogue.AnnexVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

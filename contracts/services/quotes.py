@@ -266,7 +266,11 @@ def quote_accept(
         raise ValidationError({"accept_framework": FRAMEWORK_REQUIRED})
     hashes = {}
     for document in documents:
-        if sha256_of(document) != document.sha256:
+        try:
+            unchanged = sha256_of(document) == document.sha256
+        except FileNotFoundError:
+            unchanged = False
+        if not unchanged:
             raise ValidationError(DOCUMENTS_CHANGED)
         hashes[document.title] = document.sha256
     now = timezone.now()

@@ -109,6 +109,31 @@ STAFF = [
 ]
 
 
+FRAMEWORK_TEXT = """Objet. La présente convention fixe le cadre dans lequel le syndicat met ses services
+numériques mutualisés à la disposition de la collectivité membre. Chaque service fait l'objet
+d'un devis et d'une annexe de conditions particulières, qui complètent la convention.
+
+Commandes. Les commandes sont passées par écrit : la collectivité accepte le devis et ses
+annexes sur le portail et indique le numéro de bon de commande ou d'engagement. Le devis est
+valable un mois à compter de sa date. Le syndicat approuve la commande puis met le service à
+disposition ; il passe, s'il y a lieu, commande au fournisseur du marché concerné.
+
+Durée. Chaque abonnement est conclu pour un an à compter du mois de son activation et se
+renouvelle par tacite reconduction. Après la première année, la collectivité peut le résilier
+en respectant un préavis de deux mois, qui court à partir du 1er du mois suivant la réception
+de sa demande par le syndicat ; une résiliation pendant la première année laisse l'abonnement
+dû jusqu'à sa date anniversaire.
+
+Tarifs et paiement. Les prestations sont facturées selon les tarifs fixés par délibération du
+comité syndical. La facture est adressée dans le mois suivant la mise à disposition puis chaque
+année ; elle est payable dans les 30 jours, par mandat administratif.
+
+Données personnelles. Les données des comptes sont conservées pendant la durée du contrat et
+un an au-delà.
+
+(Texte de démonstration.)"""
+
+
 def _siret(value: str) -> str:
     """Demo SIRETs: the given digits with valid SIREN and SIRET keys (C1)."""
     from stdnum import luhn
@@ -158,7 +183,22 @@ class Command(BaseCommand):
                 granted_by=None,
             )
         self._subscriptions()
+        self._framework_agreement()
         self._print_logins()
+
+    def _framework_agreement(self) -> None:
+        from datetime import date
+
+        from contracts.models import FrameworkAgreement
+
+        FrameworkAgreement.objects.get_or_create(
+            version=1,
+            defaults={
+                "title": "Convention cadre d'adhésion aux services numériques mutualisés",
+                "effective_from": date(2025, 1, 1),
+                "text": FRAMEWORK_TEXT,
+            },
+        )
 
     @transaction.atomic
     def _subscriptions(self) -> None:
