@@ -15,6 +15,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 
 from catalogue.api import router as catalogue_router
+from contracts.api import router as contracts_router
 from portal import selectors, services
 from portal.access import is_syndicate_admin, is_syndicate_staff
 from portal.api_common import FORBIDDEN as FORBIDDEN  # re-exported for the tests
@@ -187,3 +188,5 @@ def collectivite_create(request, payload: CollectiviteIn):
 
 # Catalogue, tariff schedules and prices.
 api.add_router("", catalogue_router)
+# Requests, quotes, subscriptions and terminations.
+api.add_router("", contracts_router)

@@ -18,4 +18,22 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.purge_expired_handoffs",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Contracts (CELERY_TIMEZONE is Europe/Paris): quotes expire the day after `valid_until`,
+    # renewals take effect on the anniversary, reminders go out in office hours.
+    "contracts-expire-quotes": {
+        "task": "contracts.tasks.expire_quotes",
+        "schedule": crontab(minute=10, hour=2),
+    },
+    "contracts-renew-subscriptions": {
+        "task": "contracts.tasks.renew_subscriptions",
+        "schedule": crontab(minute=20, hour=2),
+    },
+    "contracts-remind-expiring-quotes": {
+        "task": "contracts.tasks.remind_expiring_quotes",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "contracts-remind-renewals": {
+        "task": "contracts.tasks.remind_renewals",
+        "schedule": crontab(minute=10, hour=8),
+    },
 }

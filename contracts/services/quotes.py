@@ -53,6 +53,13 @@ SUPPLIER_ORDER_REQUIRED = (
 )
 REFUSAL_REASON_REQUIRED = "Indiquez le motif du refus."
 REQUEST_NOT_SUBMITTED = "Seule une demande transmise peut devenir un devis."
+QUOTE_BEING_REVISED = (
+    "Le syndicat prépare une nouvelle version de ce devis : attendez-la pour signer."
+)
+PREVIOUS_ACCEPTED = (
+    "La version précédente de ce devis a été acceptée entre-temps : cette version ne peut plus "
+    "être envoyée."
+)
 CANNOT_REVISE = "Seul un devis envoyé (ou expiré) peut être remplacé par une nouvelle version."
 
 
@@ -171,6 +178,10 @@ def quote_send(*, quote: Quote, sent_by: User | None, today: date) -> Quote:
     quote = _draft(quote)
     if not quote.lines.exists():
         raise ValidationError(QUOTE_EMPTY)
+    if quote.previous is not None:
+        previous = Quote.objects.select_for_update().get(pk=quote.previous_id)
+        if previous.status not in (Quote.Status.SENT, Quote.Status.EXPIRED):
+            raise ValidationError(PREVIOUS_ACCEPTED)
     quote.total_amount = _price_lines(quote, today)
     quote.issue_date = today
     quote.valid_until = rules.quote_valid_until(today)
@@ -251,10 +262,15 @@ def quote_accept(
         user=signatory, collectivite=quote.collectivite, role=Role.SIGNATORY
     ).exists():
         raise ValidationError(NOT_SIGNATORY)
+    # Expiry first: a quote the nightly job already marked says why it can't be signed (Q1).
+    if quote.status in (Quote.Status.SENT, Quote.Status.EXPIRED) and rules.quote_is_expired(
+        quote.issue_date, today
+    ):
+        raise ValidationError(QUOTE_EXPIRED.format(date=f"{quote.valid_until:%d/%m/%Y}"))
     if quote.status != Quote.Status.SENT:
         raise ValidationError(QUOTE_NOT_AWAITING_SIGNATURE)
-    if rules.quote_is_expired(quote.issue_date, today):
-        raise ValidationError(QUOTE_EXPIRED.format(date=f"{quote.valid_until:%d/%m/%Y}"))
+    if Quote.objects.filter(previous=quote).exists():
+        raise ValidationError(QUOTE_BEING_REVISED)
     po_number = po_number.strip()
     if not po_number:
         raise ValidationError({"po_number": PO_REQUIRED})
@@ -455,6 +471,8 @@ __all__ = [
     "NOT_SIGNATORY",
     "PO_REQUIRED",
     "PO_TOO_LONG",
+    "PREVIOUS_ACCEPTED",
+    "QUOTE_BEING_REVISED",
     "QUOTE_EMPTY",
     "QUOTE_EXPIRED",
     "QUOTE_NOT_ACCEPTED",

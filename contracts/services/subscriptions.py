@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from contracts import events, rules
 from contracts.models import (
@@ -33,6 +34,7 @@ REDUCTION_TOO_LARGE = (
     "On ne peut résilier plus que la quantité souscrite ({quantity}) : pour tout arrêter, "
     "résiliez l'abonnement entier."
 )
+REDUCTION_NOT_POSITIVE = "Indiquez une quantité à résilier positive."
 NOT_SIGNATORY = "Seul un signataire de la collectivité peut résilier un abonnement."
 
 
@@ -46,7 +48,7 @@ def line_activate(*, line: QuoteLine, activated_on: date, activated_by: User | N
         raise ValidationError(LINE_NOT_APPROVED)
     if line.activated_on is not None:
         raise ValidationError(LINE_ALREADY_ACTIVE)
-    if line.quote.decided_at and activated_on < line.quote.decided_at.date():
+    if line.quote.decided_at and activated_on < timezone.localdate(line.quote.decided_at):
         raise ValidationError({"activated_on": ACTIVATION_BEFORE_APPROVAL})
     collectivite = line.quote.collectivite
     if line.offer.is_yearly:
@@ -179,6 +181,8 @@ def termination_record(
         raise ValidationError({"received_on": RECEIVED_IN_FUTURE})
     if received_on < sub.activated_on:
         raise ValidationError({"received_on": RECEIVED_BEFORE_ACTIVATION})
+    if quantity is not None and quantity <= 0:
+        raise ValidationError({"quantity": REDUCTION_NOT_POSITIVE})
     if quantity is not None and quantity >= sub.quantity:
         raise ValidationError(
             {"quantity": REDUCTION_TOO_LARGE.format(quantity=sub.quantity.normalize())}
@@ -255,6 +259,7 @@ __all__ = [
     "NOT_SIGNATORY",
     "RECEIVED_BEFORE_ACTIVATION",
     "RECEIVED_IN_FUTURE",
+    "REDUCTION_NOT_POSITIVE",
     "REDUCTION_TOO_LARGE",
     "SUBSCRIPTION_ENDED",
     "line_activate",
