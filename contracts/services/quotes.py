@@ -29,7 +29,6 @@ from portal import notifications
 from portal.models import Collectivite, Membership, Role, User
 from portal.services import site_url
 
-
 QUOTE_NOT_DRAFT = "Ce devis a été envoyé : il ne change plus. Créez-en une nouvelle version."
 QUOTE_EMPTY = "Le devis n'a aucune ligne."
 QUOTE_TITLE_REQUIRED = "Donnez un objet au devis."

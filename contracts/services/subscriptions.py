@@ -23,7 +23,6 @@ from portal import notifications
 from portal.models import Role, User
 from portal.services import site_url
 
-
 LINE_NOT_APPROVED = "Seule une ligne d'un devis approuvé peut être activée."
 LINE_ALREADY_ACTIVE = "Cette ligne est déjà activée."
 ACTIVATION_BEFORE_APPROVAL = "La date d'activation ne peut précéder l'approbation du devis."
