@@ -63,7 +63,6 @@ def django_db_setup(
         for slug in TEST_TENANTS:
             _ensure_tenant(slug)
         connection.set_schema_to_public()
-    yield
 
 
 @pytest.fixture(autouse=True)
