@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from contracts.models import Quote, Subscription, Termination
@@ -44,7 +45,7 @@ def subscription_event(
 
 def termination_event(*, termination: Termination, actor: User | None) -> AuditEvent:
     sub = termination.subscription
-    part = f"{termination.quantity} de " if termination.quantity else ""
+    part = f"{termination.quantity.normalize():f} de " if termination.quantity else ""
     return audit_record(
         action="subscription.terminated",
         obj=sub,
@@ -52,8 +53,8 @@ def termination_event(*, termination: Termination, actor: User | None) -> AuditE
         collectivite=sub.collectivite,
         summary=(
             f"Résiliation de {part}« {sub.offer.name} » reçue le "
-            f"{termination.received_on:%d/%m/%Y} : fin effective le "
-            f"{termination.effective_end:%d/%m/%Y}."
+            f"{termination.received_on:%d/%m/%Y} : dû jusqu'au "
+            f"{termination.effective_end - timedelta(days=1):%d/%m/%Y} inclus."
         ),
         data={"termination": termination.pk},
     )

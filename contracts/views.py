@@ -70,6 +70,14 @@ def _pdf_response(data_or_file, filename: str):
     return response
 
 
+def _stored_pdf(document: QuoteDocument):
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return _pdf_response(handle, PurePosixPath(document.file.name).name)
+
+
 def _client_ip(request) -> str | None:
     """The address recorded with an acceptance (Q3); None when it cannot be told."""
     address = client_address(request)
@@ -214,6 +222,7 @@ def requests_page(request):
             "draft": selectors.draft_request(collectivite=collectivite),
             "sent_requests": selectors.requests_sent(collectivite=collectivite),
             "quotes": selectors.quotes_of_collectivite(collectivite=collectivite),
+            "today": timezone.localdate(),
         },
     )
 
@@ -241,7 +250,10 @@ def _quote_page(request, quote: Quote, *, form: QuoteAcceptForm | None = None, e
     with_framework = any(d.kind == QuoteDocument.Kind.FRAMEWORK for d in documents)
     is_signatory = Role.SIGNATORY in roles_in(request.user, request.tenant)
     expired = _quote_is_expired(quote, today)
-    can_accept = quote.status == Quote.Status.SENT and not expired and is_signatory
+    being_revised = Quote.objects.filter(previous=quote).exists()
+    can_accept = (
+        quote.status == Quote.Status.SENT and not expired and not being_revised and is_signatory
+    )
     if can_accept and form is None:
         form = QuoteAcceptForm(with_framework=with_framework)
     return render(
@@ -258,6 +270,7 @@ def _quote_page(request, quote: Quote, *, form: QuoteAcceptForm | None = None, e
                 else ""
             ),
             "awaiting_signature": quote.status == Quote.Status.SENT and not expired,
+            "being_revised": services.QUOTE_BEING_REVISED if being_revised else "",
             "is_signatory": is_signatory,
             "form": form if can_accept else None,
             "error": error,
@@ -317,7 +330,7 @@ def quote_document(request, pk: int, doc_pk: int):
         )
     except QuoteDocument.DoesNotExist as exc:
         raise Http404 from exc
-    return _pdf_response(document.file.open("rb"), PurePosixPath(document.file.name).name)
+    return _stored_pdf(document)
 
 
 @member_required()
@@ -421,6 +434,7 @@ def subscription_terminate(request, pk: int):
         {
             "subscription": subscription,
             "preview": selectors.termination_preview(subscription=subscription, received_on=today),
+            "partial": form["scope"].value() == TerminationForm.PART,
             "form": form,
         },
     )
@@ -739,7 +753,7 @@ def quote_backoffice_document(request, pk: int, doc_pk: int):
     document = QuoteDocument.objects.filter(quote_id=pk, pk=doc_pk).first()
     if document is None:
         raise Http404
-    return _pdf_response(document.file.open("rb"), PurePosixPath(document.file.name).name)
+    return _stored_pdf(document)
 
 
 # --- Back-office: a collectivité's contracts ----------------------------------------------------

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from catalogue import views as catalogue_views
+from contracts import views as contract_views
 from portal.api import api
 from portal.views import backoffice, common
 
@@ -55,6 +56,70 @@ urlpatterns = [
         "tarifs/<int:pk>/apercu/",
         catalogue_views.backoffice_schedule_preview,
         name="catalogue_backoffice_schedule_preview",
+    ),
+    path(
+        "collectivites/<int:pk>/contrats/",
+        contract_views.collectivite_contracts,
+        name="collectivite_contracts",
+    ),
+    path(
+        "collectivites/<int:pk>/contrats/<int:subscription_pk>/resiliation/",
+        contract_views.collectivite_termination_record,
+        name="collectivite_termination_record",
+    ),
+    path(
+        "collectivites/<int:pk>/contrats/resiliations/<int:termination_pk>/accuse/",
+        contract_views.collectivite_termination_receipt,
+        name="collectivite_termination_receipt",
+    ),
+    path("commandes/", contract_views.work_queue, name="work_queue"),
+    path("demandes/<int:pk>/", contract_views.backoffice_request, name="backoffice_request"),
+    path(
+        "demandes/<int:pk>/devis/",
+        contract_views.backoffice_request_quote,
+        name="backoffice_request_quote",
+    ),
+    path("devis/nouveau/", contract_views.quote_backoffice_create, name="quote_backoffice_create"),
+    path("devis/<int:pk>/", contract_views.quote_backoffice, name="quote_backoffice"),
+    path(
+        "devis/<int:pk>/lignes/",
+        contract_views.quote_backoffice_line_set,
+        name="quote_backoffice_line_set",
+    ),
+    path(
+        "devis/<int:pk>/lignes/<int:line_id>/retirer/",
+        contract_views.quote_backoffice_line_remove,
+        name="quote_backoffice_line_remove",
+    ),
+    path(
+        "devis/<int:pk>/lignes/<int:line_id>/activer/",
+        contract_views.quote_backoffice_line_activate,
+        name="quote_backoffice_line_activate",
+    ),
+    path(
+        "devis/<int:pk>/envoyer/",
+        contract_views.quote_backoffice_send,
+        name="quote_backoffice_send",
+    ),
+    path(
+        "devis/<int:pk>/nouvelle-version/",
+        contract_views.quote_backoffice_revise,
+        name="quote_backoffice_revise",
+    ),
+    path(
+        "devis/<int:pk>/approuver/",
+        contract_views.quote_backoffice_approve,
+        name="quote_backoffice_approve",
+    ),
+    path(
+        "devis/<int:pk>/refuser/",
+        contract_views.quote_backoffice_refuse,
+        name="quote_backoffice_refuse",
+    ),
+    path(
+        "devis/<int:pk>/documents/<int:doc_pk>/",
+        contract_views.quote_backoffice_document,
+        name="quote_backoffice_document",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),

@@ -28,14 +28,15 @@ from contracts.services.requests import parse_quantity
 from portal import notifications
 from portal.models import Collectivite, Membership, Role, User
 from portal.services import site_url
+from portal.templatetags.portal_format import euros
 
 QUOTE_NOT_DRAFT = "Ce devis a été envoyé : il ne change plus. Créez-en une nouvelle version."
 QUOTE_EMPTY = "Le devis n'a aucune ligne."
 QUOTE_TITLE_REQUIRED = "Donnez un objet au devis."
 QUOTE_NOT_AWAITING_SIGNATURE = "Ce devis n'est plus en attente de signature."
 QUOTE_EXPIRED = (
-    "Ce devis n'est plus valable depuis le {date} : il ne peut plus être accepté. Demandez un "
-    "nouveau devis au syndicat."
+    "Ce devis n'était valable que jusqu'au {date} inclus : il ne peut plus être accepté. "
+    "Demandez un nouveau devis au syndicat."
 )
 PO_REQUIRED = "Indiquez le numéro de bon de commande ou d'engagement."
 PO_TOO_LONG = "Le numéro de bon de commande ne peut dépasser 60 caractères."
@@ -198,7 +199,7 @@ def quote_send(*, quote: Quote, sent_by: User | None, today: date) -> Quote:
         quote=quote,
         actor=sent_by,
         action="quote.sent",
-        summary=f"Devis envoyé ({quote.total_amount} € HT), valable jusqu'au "
+        summary=f"Devis envoyé ({euros(quote.total_amount)} HT), valable jusqu'au "
         f"{quote.valid_until:%d/%m/%Y}.",
     )
     notifications.notify(
@@ -340,7 +341,11 @@ def quote_approve(
     """Q4: the syndicate approves an accepted quote, which becomes the order; the supplier
     order is recorded when an offer needs one. Lines are then activated one by one."""
     quote = _accepted(quote)
-    orders = [o for o in (supplier_orders or []) if any(str(v).strip() for v in o.values())]
+    orders = [
+        o
+        for o in (supplier_orders or [])
+        if any(v not in (None, "") and str(v).strip() for v in o.values())
+    ]
     needs_order = quote.lines.filter(offer__needs_supplier_order=True).exists()
     if needs_order and not orders:
         raise ValidationError(SUPPLIER_ORDER_REQUIRED)
@@ -457,7 +462,7 @@ def _mail_context(quote: Quote) -> dict:
         "collectivite": quote.collectivite.name,
         "quote": quote.label,
         "title": quote.title,
-        "total": f"{quote.total_amount}",
+        "total": euros(quote.total_amount).replace("\u00a0€", ""),
         "valid_until": f"{quote.valid_until:%d/%m/%Y}" if quote.valid_until else "",
         "url": site_url(quote.collectivite.primary_domain_name, f"/devis/{quote.pk}/"),
     }

@@ -26,7 +26,7 @@ from portal.services import site_url
 LINE_NOT_APPROVED = "Seule une ligne d'un devis approuvé peut être activée."
 LINE_ALREADY_ACTIVE = "Cette ligne est déjà activée."
 ACTIVATION_BEFORE_APPROVAL = "La date d'activation ne peut précéder l'approbation du devis."
-SUBSCRIPTION_ENDED = "Cet abonnement est déjà résilié (fin effective le {date})."
+SUBSCRIPTION_ENDED = "Cet abonnement est déjà résilié (dû jusqu'au {date} inclus)."
 RECEIVED_IN_FUTURE = "La date de réception ne peut pas être dans le futur."
 RECEIVED_BEFORE_ACTIVATION = "La date de réception ne peut précéder l'activation de l'abonnement."
 REDUCTION_TOO_LARGE = (
@@ -175,7 +175,8 @@ def termination_record(
     ):
         raise ValidationError(NOT_SIGNATORY)
     if sub.ends_on is not None:
-        raise ValidationError(SUBSCRIPTION_ENDED.format(date=f"{sub.ends_on:%d/%m/%Y}"))
+        last_day = sub.ends_on - timedelta(days=1)
+        raise ValidationError(SUBSCRIPTION_ENDED.format(date=f"{last_day:%d/%m/%Y}"))
     if received_on > today:
         raise ValidationError({"received_on": RECEIVED_IN_FUTURE})
     if received_on < sub.activated_on:

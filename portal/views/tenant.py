@@ -24,9 +24,9 @@ SECTIONS = [
         "demandes",
         "Demandes et devis",
         "Exprimer un besoin, suivre et signer les devis.",
-        "request_draft",
+        "requests",
     ),
-    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis.", None),
+    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis.", "contracts"),
     ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio.", None),
     ("factures", "Factures", "Vos factures annuelles et leur règlement.", None),
 ]

@@ -416,7 +416,7 @@ def test_whole_lifecycle_through_the_api(
     [message] = mail.outbox
     assert message.to == [SIGNATORY_EMAIL]
     assert message.subject == f"Devis {reference} à signer — Commune de Test"
-    assert "d'un montant de 187.50 € HT" in message.body
+    assert "d'un montant de 187,50 € HT" in message.body
     assert "jusqu'au 02/04/2026 inclus" in message.body
 
     # Accepted by the signatory, with the purchase order and the framework agreement.
@@ -602,7 +602,7 @@ def test_whole_lifecycle_through_the_api(
             admin.post(
                 f"/subscriptions/{subscription.pk}/terminate", {"received_on": "2027-07-01"}
             ),
-            {"__all__": SUBSCRIPTION_ENDED.format(date="01/09/2027")},
+            {"__all__": SUBSCRIPTION_ENDED.format(date="31/08/2027")},
         )
     assert {
         k: body[k]
@@ -653,8 +653,8 @@ def test_whole_lifecycle_through_the_api(
         ("subscription.terminated", "Nadia Roussel"),
     ]
     assert subscription_events[2].summary == (
-        "Résiliation de « Messagerie BlueMind 2 Go » reçue le 30/06/2027 : fin effective le "
-        "01/09/2027."
+        "Résiliation de « Messagerie BlueMind 2 Go » reçue le 30/06/2027 : dû jusqu'au "
+        "31/08/2027 inclus."
     )
 
 
