@@ -266,6 +266,25 @@ def test_request_quote_acceptance_approval_activation_contract_and_termination(
     assert receipt["Content-Type"] == "application/pdf"
     assert receipt.content.startswith(b"%PDF")
 
+    # A year on, the daily job renews what runs on and ends what was terminated (S2).
+    from contracts.tasks import renew_subscriptions
+
+    with at(date(2027, 3, 1)):
+        assert renew_subscriptions() == 1
+        assert renew_subscriptions() == 0  # idempotent
+        sign_in(agent_site, people.agent, tenant)
+        contracts_2027 = page_text(agent_site.get("/contrats/"))
+    visio = Subscription.objects.get(collectivite=tenant, offer=catalogue.visio)
+    assert list(visio.years.values_list("start", "end")) == [
+        (date(2026, 3, 1), date(2027, 3, 1)),
+        (date(2027, 3, 1), date(2028, 3, 1)),
+    ]
+    mail.refresh_from_db()
+    assert (mail.status, mail.years.count()) == ("ended", 1)
+    visio_row = contracts_2027.split(f'<tr id="abonnement-{visio.pk}">')[1].split("</tr>")[0]
+    assert "<td>01/03/2028</td>" in visio_row  # next tacit renewal
+    assert "31/12/2027<br>" in visio_row  # last day to give notice for it
+
     # Every step is on record, and shown on the quote's page.
     actions = list(
         AuditEvent.objects.filter(collectivite=tenant, id__gt=before)
@@ -281,6 +300,7 @@ def test_request_quote_acceptance_approval_activation_contract_and_termination(
         "subscription.activated",
         "subscription.activated",
         "subscription.terminated",
+        "subscription.renewed",
     ]
     journal = page_text(agent_site.get(f"/devis/{quote.pk}/"))
     assert (
