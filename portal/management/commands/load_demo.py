@@ -184,7 +184,33 @@ class Command(BaseCommand):
             )
         self._subscriptions()
         self._framework_agreement()
+        self._quote_to_sign()
         self._print_logins()
+
+    def _quote_to_sign(self) -> None:
+        """A quote waiting for Val-de-Saire's signatory, so that the whole journey can be
+        tried: sign it as maire@val-de-saire.demo, approve it as the syndicate."""
+        from django.utils import timezone
+
+        from catalogue.models import Offer
+        from contracts import services as contract_services
+        from contracts.models import Quote
+
+        collectivite = Collectivite.objects.get(slug="val-de-saire")
+        if Quote.objects.filter(collectivite=collectivite).exists():
+            return
+        today = timezone.localdate()
+        quote = contract_services.quote_create(
+            collectivite=collectivite,
+            title="Extension de la messagerie et salles de visioconférence",
+            created_by=None,
+            today=today,
+        )
+        for code, quantity in (("messagerie-bluemind", 3), ("visio-bigbluebutton", 2)):
+            offer = Offer.objects.filter(code=code).first()
+            if offer is not None:
+                contract_services.quote_line_set(quote=quote, offer=offer, quantity=quantity)
+        contract_services.quote_send(quote=quote, sent_by=None, today=today)
 
     def _framework_agreement(self) -> None:
         from datetime import date

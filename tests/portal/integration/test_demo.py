@@ -39,6 +39,11 @@ def test_demo_is_complete_and_idempotent(db, settings):
     assert Membership.objects.filter(user__email="secretaire@brevands.demo").count() == 2
     assert User.objects.get(email="admin@numerique-demo.fr").check_password("Demo-Portail-2026!")
     assert "http://val-de-saire.portail.localhost/" in out.getvalue()
+    from contracts.models import Quote
+
+    [quote] = Quote.objects.filter(collectivite__slug="val-de-saire")  # still one after two runs
+    assert quote.status == Quote.Status.SENT
+    assert quote.documents.filter(kind="quote").exists()
 
     settings.DEBUG = True
     code = io.StringIO()
