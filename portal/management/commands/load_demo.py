@@ -228,12 +228,26 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _subscriptions(self) -> None:
+        """Subscriptions running since 2025–2026, with their first contract year; the daily
+        renewal job creates the years since (it runs at the end of `make run`'s loading)."""
+        from django.utils import timezone
+
+        from contracts import rules
+        from contracts.models import ContractYear
+        from contracts.services import renewals_run
+
         for slug, offer_code, quantity, activated_on in SUBSCRIPTIONS:
-            Subscription.objects.get_or_create(
+            subscription, _ = Subscription.objects.get_or_create(
                 collectivite=Collectivite.objects.get(slug=slug),
                 offer=Offer.objects.get(code=offer_code),
                 defaults={"quantity": Decimal(quantity), "activated_on": activated_on},
             )
+            ContractYear.objects.get_or_create(
+                subscription=subscription,
+                start=rules.term_start(activated_on),
+                defaults={"end": rules.first_anniversary(activated_on)},
+            )
+        renewals_run(today=timezone.localdate())
 
     def _person(self, email: str, name: str) -> User:
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
