@@ -1,1 +1,191 @@
-"""Models of the billing app: filled by its own issue."""
+"""Billing (public schema): runs, invoices and credit notes with the syndicate's gapless
+numbering (B4), payments by administrative mandate. Issued documents never change: a
+correction is a credit note. Kept ten years whatever happens to the collectivité (P5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NumberSequence(models.Model):
+    """The last number given, per kind and calendar year: the row is locked while a number
+    is taken inside the issuing transaction, so numbers are gapless even under concurrent
+    runs (a PostgreSQL sequence would leave gaps on rollback)."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "FAC", _("facture")
+        CREDIT_NOTE = "AV", _("avoir")
+
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="number_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.year} : {self.last_number}"
+
+
+class BillingRun(models.Model):
+    """One billing run: every contract year started on or before `as_of` and not invoiced
+    yet, one invoice per collectivité (B1)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminée")
+        FAILED = "failed", _("en échec")
+
+    as_of = models.DateField(_("date de facturation"))
+    dry_run = models.BooleanField(_("aperçu (rien n'est émis)"), default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    collectivites_total = models.PositiveIntegerField(default=0)
+    collectivites_done = models.PositiveIntegerField(default=0)
+    invoices_count = models.PositiveIntegerField(default=0)
+    total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    failures = models.JSONField(default=list, blank=True)  # [{"collectivite": …, "reason": …}]
+    preview = models.JSONField(default=list, blank=True)  # dry run: what would be invoiced
+
+    class Meta:
+        verbose_name = _("campagne de facturation")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Facturation au {self.as_of:%d/%m/%Y}" + (" (aperçu)" if self.dry_run else "")
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.collectivites_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return round(100 * self.collectivites_done / self.collectivites_total)
+
+
+class Invoice(models.Model):
+    number = models.CharField(_("numéro"), max_length=20, unique=True)
+    year = models.PositiveIntegerField()
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.PROTECT, related_name="invoices"
+    )
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    issue_date = models.DateField(_("date d'émission"))
+    due_date = models.DateField(_("échéance"))
+    po_number = models.CharField(_("bon de commande ou engagement"), max_length=60, blank=True)
+    service_code = models.CharField(_("code service"), max_length=100, blank=True)
+    buyer = models.JSONField(default=dict)  # the collectivité as it was on the issue date
+    seller = models.JSONField(default=dict)  # the syndicate as it was on the issue date
+    total_ht = models.DecimalField(max_digits=14, decimal_places=2)
+    total_vat = models.DecimalField(max_digits=14, decimal_places=2)
+    total_ttc = models.DecimalField(max_digits=14, decimal_places=2)
+    pdf = models.FileField(upload_to="billing/invoices/%Y/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("facture")
+        ordering = ["-issue_date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    """One subscription-year (or the co-termed part of an addition, or a one-off delivery).
+    `source` is unique: the same contract year is never invoiced twice, whatever runs."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    source = models.CharField(max_length=40, unique=True)  # "year:12", "change:3", "delivery:7"
+    offer = models.ForeignKey("catalogue.Offer", on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(
+        "contracts.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=250)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)  # exclusive
+    months = models.PositiveSmallIntegerField(null=True, blank=True)
+    quantity = models.DecimalField(max_digits=10, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    free_quantity = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    vat_exemption = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CreditNote(models.Model):
+    number = models.CharField(_("numéro"), max_length=20, unique=True)
+    year = models.PositiveIntegerField()
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    issue_date = models.DateField(_("date d'émission"))
+    reason = models.CharField(_("motif"), max_length=300)
+    total_ht = models.DecimalField(max_digits=14, decimal_places=2)
+    total_vat = models.DecimalField(max_digits=14, decimal_places=2)
+    total_ttc = models.DecimalField(max_digits=14, decimal_places=2)
+    pdf = models.FileField(upload_to="billing/credit_notes/%Y/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avoir")
+        ordering = ["-issue_date", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+    invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="credits")
+    label = models.CharField(max_length=250)
+    months = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)  # positive: what is credited
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Payment(models.Model):
+    """A payment by administrative mandate (B4): date, mandate reference, amount."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("date du mandat"))
+    mandate_reference = models.CharField(_("référence du mandat"), max_length=60)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mandate_reference} ({self.amount} €)"
