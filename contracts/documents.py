@@ -260,15 +260,22 @@ def framework_pdf(agreement: FrameworkAgreement) -> bytes:
 
 def termination_receipt_pdf(termination: Termination) -> bytes:
     subscription = termination.subscription
-    partial = termination.quantity is not None and termination.quantity < subscription.quantity
+    # The quantity held when the termination was received, not whatever it is today.
+    held = (
+        termination.quantity_held
+        if termination.quantity_held is not None
+        else subscription.quantity
+    )
+    partial = termination.quantity is not None and termination.quantity < held
     context = {
         "termination": termination,
         "subscription": subscription,
         "collectivite": subscription.collectivite,
         "offer": subscription.offer,
         "partial": partial,
-        "quantity_terminated": termination.quantity if partial else subscription.quantity,
-        "remaining_quantity": subscription.quantity - termination.quantity if partial else 0,
+        "held": held,
+        "quantity_terminated": termination.quantity if partial else held,
+        "remaining_quantity": held - termination.quantity if partial else 0,
         "last_covered_day": _last_covered_day(termination.effective_end),
         "issued_on": (
             timezone.localdate(termination.created_at)

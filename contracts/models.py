@@ -315,6 +315,14 @@ class Subscription(models.Model):
     class Meta:
         verbose_name = _("abonnement")
         ordering = ["collectivite", "offer"]
+        constraints = [
+            # One running contract per offer: additions join it (S4), never a second one.
+            models.UniqueConstraint(
+                fields=["collectivite", "offer"],
+                condition=~models.Q(status="ended"),
+                name="one_running_subscription_per_offer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.collectivite} — {self.quantity} × {self.offer}"
@@ -368,6 +376,9 @@ class Termination(models.Model):
     )
     quantity = models.DecimalField(
         _("quantité résiliée"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    quantity_held = models.DecimalField(
+        _("quantité détenue à la réception"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     received_on = models.DateField(_("reçue le"))
     effective_end = models.DateField(_("fin effective (exclue)"))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from contracts import events, rules
@@ -23,6 +24,10 @@ from portal import notifications
 from portal.models import Role, User
 from portal.services import site_url
 
+ADDITION_TO_TERMINATING = (
+    "Cet abonnement est en cours de résiliation : on ne peut plus lui ajouter de quantité. "
+    "Souscrivez un nouvel abonnement après sa fin."
+)
 LINE_NOT_APPROVED = "Seule une ligne d'un devis approuvé peut être activée."
 LINE_ALREADY_ACTIVE = "Cette ligne est déjà activée."
 ACTIVATION_BEFORE_APPROVAL = "La date d'activation ne peut précéder l'approbation du devis."
@@ -53,9 +58,12 @@ def line_activate(*, line: QuoteLine, activated_on: date, activated_by: User | N
     if line.offer.is_yearly:
         running = (
             Subscription.objects.select_for_update()
-            .filter(collectivite=collectivite, offer=line.offer, status=Subscription.Status.ACTIVE)
+            .filter(collectivite=collectivite, offer=line.offer)
+            .exclude(status=Subscription.Status.ENDED)
             .first()
         )
+        if running is not None and running.status == Subscription.Status.TERMINATING:
+            raise ValidationError(ADDITION_TO_TERMINATING)
         if running is None:
             running = Subscription.objects.create(
                 collectivite=collectivite,
@@ -183,9 +191,11 @@ def termination_record(
         raise ValidationError({"received_on": RECEIVED_BEFORE_ACTIVATION})
     if quantity is not None and quantity <= 0:
         raise ValidationError({"quantity": REDUCTION_NOT_POSITIVE})
-    if quantity is not None and quantity >= sub.quantity:
+    pending = sub.changes.filter(applied=False, delta__lt=0).aggregate(total=Sum("delta"))["total"]
+    remaining = sub.quantity + (pending or 0)  # reductions already waiting for their date
+    if quantity is not None and quantity >= remaining:
         raise ValidationError(
-            {"quantity": REDUCTION_TOO_LARGE.format(quantity=sub.quantity.normalize())}
+            {"quantity": REDUCTION_TOO_LARGE.format(quantity=remaining.normalize())}
         )
     effective_end = rules.termination_effective_end(sub.activated_on, received_on)
     termination = Termination.objects.create(
@@ -195,7 +205,12 @@ def termination_record(
         effective_end=effective_end,
         requested_by=requested_by,
         recorded_by=recorded_by,
+        quantity_held=sub.quantity,
     )
+    if quantity is None:
+        # A termination recorded late (received before an anniversary the renewal job has
+        # already passed) removes the years that start on or after its effective end.
+        sub.years.filter(start__gte=effective_end).exclude(pk__in=_invoiced_year_ids(sub)).delete()
     if quantity is None:
         sub.ends_on = effective_end
         sub.status = Subscription.Status.TERMINATING
@@ -203,6 +218,10 @@ def termination_record(
     else:
         QuantityChange.objects.create(subscription=sub, delta=-quantity, effective_on=effective_end)
     events.termination_event(termination=termination, actor=requested_by or recorded_by)
+    # B2: ending a contract year already invoiced credits the whole months not used.
+    from billing.services import credit_for_termination
+
+    credit_for_termination(termination=termination, today=today)
     notifications.notify(
         template="termination_received",
         to=notifications.signatories(sub.collectivite),
@@ -215,6 +234,15 @@ def termination_record(
         },
     )
     return termination
+
+
+def _invoiced_year_ids(sub: Subscription) -> list[int]:
+    from billing.models import InvoiceLine
+
+    sources = InvoiceLine.objects.filter(subscription=sub, source__startswith="year:").values_list(
+        "source", flat=True
+    )
+    return [int(source.split(":")[1]) for source in sources]
 
 
 def renewal_reminders_run(*, today: date) -> int:
@@ -254,6 +282,7 @@ def renewal_reminders_run(*, today: date) -> int:
 
 __all__ = [
     "ACTIVATION_BEFORE_APPROVAL",
+    "ADDITION_TO_TERMINATING",
     "LINE_ALREADY_ACTIVE",
     "LINE_NOT_APPROVED",
     "NOT_SIGNATORY",
