@@ -14,6 +14,10 @@ app.autodiscover_tasks()
 
 # Scheduled jobs. Later issues add theirs (billing run on the 1st, renewals, usage…).
 app.conf.beat_schedule = {
+    "monthly-billing-run": {
+        "task": "billing.tasks.monthly_billing_run",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },
     "purge-expired-login-handoffs": {
         "task": "portal.tasks.purge_expired_handoffs",
         "schedule": crontab(minute=17, hour=3),

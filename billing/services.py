@@ -1,0 +1,396 @@
+"""Writes of billing: numbers (B4), invoices (B1–B3), runs, credit notes (B2), payments.
+
+An invoice is issued in one short transaction — lines, then its number taken last from the
+locked counter row, so the counter is held for milliseconds and numbers stay gapless; its PDF
+(with Factur-X) is rendered right after and can be rendered again at any time from the
+issued rows, which never change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from billing import domain, selectors
+from billing.models import (
+    BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    NumberSequence,
+    Payment,
+)
+from portal.events import audit_record
+from portal.models import Collectivite, User
+from portal.selectors import syndicate_get
+
+NOTHING_TO_CREDIT = "Rien à créditer : choisissez au moins une ligne et un montant positif."
+CREDIT_TOO_LARGE = "On ne peut créditer plus que ce qui reste sur la ligne « {label} » ({left} €)."
+REASON_REQUIRED = "Indiquez le motif de l'avoir."
+PAYMENT_NOT_POSITIVE = "Le montant du paiement doit être positif."
+PAYMENT_TOO_LARGE = "Le paiement dépasse le reste dû ({left} €)."
+MANDATE_REQUIRED = "Indiquez la référence du mandat administratif."
+
+
+def number_take(kind: str, year: int) -> str:
+    """The next number of `kind` for `year`, inside the caller's transaction (B4)."""
+    NumberSequence.objects.get_or_create(kind=kind, year=year)
+    sequence = NumberSequence.objects.select_for_update().get(kind=kind, year=year)
+    sequence.last_number = F("last_number") + 1
+    sequence.save(update_fields=["last_number"])
+    sequence.refresh_from_db(fields=["last_number"])
+    return domain.format_number(kind, year, sequence.last_number)
+
+
+def _buyer(collectivite: Collectivite) -> dict:
+    return {
+        "name": collectivite.name,
+        "siret": collectivite.siret,
+        "address": collectivite.address,
+        "postcode": collectivite.postcode,
+        "city": collectivite.city,
+        "service_code": collectivite.service_code,
+    }
+
+
+def _seller() -> dict:
+    syndicate = syndicate_get()
+    if syndicate is None:
+        return {}
+    return {
+        "name": syndicate.name,
+        "siret": syndicate.siret,
+        "address": syndicate.address,
+        "postcode": syndicate.postcode,
+        "city": syndicate.city,
+        "email": syndicate.email,
+        "iban": getattr(syndicate, "iban", ""),
+        "bic": getattr(syndicate, "bic", ""),
+        "bank_name": getattr(syndicate, "bank_name", ""),
+    }
+
+
+def _totals(lines) -> tuple[Decimal, Decimal]:
+    ht = domain.money(sum((line.amount for line in lines), Decimal("0")))
+    vat = domain.money(
+        sum(
+            (
+                domain.money(line.amount * line.vat_rate)
+                for line in lines
+                if line.vat_rate is not None
+            ),
+            Decimal("0"),
+        )
+    )
+    return ht, vat
+
+
+def invoice_issue(
+    *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
+) -> Invoice | None:
+    """Invoice whatever the collectivité owes as of `as_of` and no invoice carries yet; None
+    when nothing is due. Idempotent: an item already invoiced (by a concurrent or resumed
+    run) is never invoiced again — the unique `source` refuses it and nothing is issued."""
+    items = selectors.due_items(collectivite=collectivite, as_of=as_of)
+    if not items:
+        return None
+    po_numbers = sorted({item.po_number for item in items if item.po_number})
+    ht, vat = _totals(items)
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                number=f"tmp-{uuid.uuid4().hex[:16]}",  # the real number is taken last
+                year=issue_date.year,
+                collectivite=collectivite,
+                run=run,
+                issue_date=issue_date,
+                due_date=domain.due_date(issue_date),
+                po_number="; ".join(po_numbers)[:60],
+                service_code=collectivite.service_code,
+                buyer=_buyer(collectivite),
+                seller=_seller(),
+                total_ht=ht,
+                total_vat=vat,
+                total_ttc=ht + vat,
+            )
+            InvoiceLine.objects.bulk_create(
+                InvoiceLine(
+                    invoice=invoice,
+                    source=item.source,
+                    offer_id=item.offer_id,
+                    subscription_id=item.subscription_id,
+                    label=item.label,
+                    period_start=item.period_start,
+                    period_end=item.period_end,
+                    months=item.months,
+                    quantity=item.quantity,
+                    unit_price=item.unit_price,
+                    free_quantity=item.free_quantity,
+                    amount=item.amount,
+                    vat_rate=item.vat_rate,
+                    vat_exemption=item.vat_exemption,
+                )
+                for item in items
+            )
+            # Last, so that the counter row is locked only until the commit that follows.
+            invoice.number = number_take(NumberSequence.Kind.INVOICE, issue_date.year)
+            invoice.save(update_fields=["number"])
+            audit_record(
+                action="invoice.issued",
+                obj=invoice,
+                actor=None,
+                collectivite=collectivite,
+                summary=f"Facture {invoice.number} émise ({invoice.total_ttc} € TTC).",
+            )
+    except IntegrityError:
+        return None  # someone invoiced these items meanwhile: nothing to do here
+    return invoice
+
+
+def invoice_render(invoice: Invoice) -> Invoice:
+    """Render (or re-render) the PDF with its Factur-X XML and store it; idempotent."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from billing.documents import invoice_pdf
+
+    pdf = invoice_pdf(invoice)
+    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
+    invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    Invoice.objects.filter(pk=invoice.pk).update(
+        pdf=invoice.pdf.name, pdf_sha256=invoice.pdf_sha256
+    )
+    return invoice
+
+
+# --- Runs ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) -> BillingRun:
+    from billing.tasks import billing_run_execute
+
+    run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
+    transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
+    return run
+
+
+def billing_run_prepare(run: BillingRun) -> list[int]:
+    """Mark the run started and list the collectivités to look at."""
+    ids = list(selectors.collectivites_with_due_items(as_of=run.as_of).values_list("pk", flat=True))
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=BillingRun.Status.RUNNING,
+        started_at=run.started_at or timezone.now(),
+        collectivites_total=len(ids),
+        collectivites_done=0,
+    )
+    return ids
+
+
+def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
+    """One collectivité of a run: issue (or, in a dry run, preview) its invoice and render
+    it. A failure is recorded with its reason and does not stop the run."""
+    collectivite = Collectivite.objects.get(pk=collectivite_id)
+    try:
+        if run.dry_run:
+            items = selectors.due_items(collectivite=collectivite, as_of=run.as_of)
+            if items:
+                _append(
+                    run,
+                    "preview",
+                    {
+                        "collectivite": collectivite.name,
+                        "lines": len(items),
+                        "total_ht": str(_totals(items)[0]),
+                    },
+                )
+        else:
+            invoice = invoice_issue(
+                collectivite=collectivite, as_of=run.as_of, issue_date=run.as_of, run=run
+            )
+            if invoice is not None:
+                invoice_render(invoice)
+                BillingRun.objects.filter(pk=run.pk).update(
+                    invoices_count=F("invoices_count") + 1,
+                    total_amount=F("total_amount") + invoice.total_ttc,
+                )
+    except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
+        _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
+    BillingRun.objects.filter(pk=run.pk).update(collectivites_done=F("collectivites_done") + 1)
+
+
+def _append(run: BillingRun, field: str, entry: dict) -> None:
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        getattr(locked, field).append(entry)
+        locked.save(update_fields=[field])
+
+
+def billing_run_finish(run: BillingRun) -> BillingRun:
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=BillingRun.Status.DONE, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    if not run.dry_run:
+        audit_record(
+            action="billing_run.done",
+            obj=run,
+            actor=run.requested_by,
+            summary=f"Facturation au {run.as_of:%d/%m/%Y} : {run.invoices_count} facture(s), "
+            f"{run.total_amount} € TTC, {len(run.failures)} échec(s).",
+        )
+    return run
+
+
+# --- Credit notes ------------------------------------------------------------------------------
+
+
+def creditable(line: InvoiceLine) -> Decimal:
+    credited = line.credits.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return line.amount - credited
+
+
+@transaction.atomic
+def credit_note_issue(
+    *,
+    invoice: Invoice,
+    amounts: dict[int, Decimal],
+    reason: str,
+    issued_by: User | None,
+    issue_date: date,
+    months: dict[int, int] | None = None,
+) -> CreditNote:
+    """A credit note for some lines of an invoice (B2, B4), never more than what each line
+    still carries."""
+    if not reason.strip():
+        raise ValidationError({"reason": REASON_REQUIRED})
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    lines = {line.pk: line for line in invoice.lines.all()}
+    chosen = {pk: domain.money(Decimal(v)) for pk, v in amounts.items() if v and Decimal(v) > 0}
+    if not chosen or any(pk not in lines for pk in chosen):
+        raise ValidationError(NOTHING_TO_CREDIT)
+    for pk, amount in chosen.items():
+        left = creditable(lines[pk])
+        if amount > left:
+            raise ValidationError(CREDIT_TOO_LARGE.format(label=lines[pk].label, left=left))
+    credit_lines = [
+        CreditNoteLine(
+            invoice_line=lines[pk],
+            label=lines[pk].label,
+            months=(months or {}).get(pk),
+            amount=amount,
+        )
+        for pk, amount in chosen.items()
+    ]
+    ht = domain.money(sum((cl.amount for cl in credit_lines), Decimal("0")))
+    vat = domain.money(
+        sum(
+            (
+                domain.money(cl.amount * lines[cl.invoice_line_id].vat_rate)
+                for cl in credit_lines
+                if lines[cl.invoice_line_id].vat_rate is not None
+            ),
+            Decimal("0"),
+        )
+    )
+    note = CreditNote.objects.create(
+        number=number_take(NumberSequence.Kind.CREDIT_NOTE, issue_date.year),
+        year=issue_date.year,
+        invoice=invoice,
+        issue_date=issue_date,
+        reason=reason.strip(),
+        total_ht=ht,
+        total_vat=vat,
+        total_ttc=ht + vat,
+        issued_by=issued_by,
+    )
+    for cl in credit_lines:
+        cl.credit_note = note
+    CreditNoteLine.objects.bulk_create(credit_lines)
+    audit_record(
+        action="credit_note.issued",
+        obj=invoice,
+        actor=issued_by,
+        collectivite=invoice.collectivite,
+        summary=f"Avoir {note.number} sur {invoice.number} ({note.total_ttc} € TTC) : {note.reason}",
+    )
+    return note
+
+
+def credit_for_termination(*, termination, today: date) -> CreditNote | None:
+    """B2: after the first year, a termination ending a contract year already invoiced
+    yields a credit note for the whole months not used."""
+    from contracts import rules
+    from contracts.models import ContractYear
+
+    sub = termination.subscription
+    if termination.quantity is not None:
+        return None  # a reduction takes effect at a year's end or later: nothing invoiced
+    year = ContractYear.objects.filter(
+        subscription=sub, start__lt=termination.effective_end, end__gt=termination.effective_end
+    ).first()
+    if year is None:
+        return None
+    line = InvoiceLine.objects.filter(source=f"year:{year.pk}").select_related("invoice").first()
+    if line is None or not line.months:
+        return None
+    unused = rules.months_between(termination.effective_end, year.end)
+    amount = min(creditable(line), domain.money(line.amount * unused / line.months))
+    if amount <= 0:
+        return None
+    return credit_note_issue(
+        invoice=line.invoice,
+        amounts={line.pk: amount},
+        months={line.pk: unused},
+        reason=f"Résiliation reçue le {termination.received_on:%d/%m/%Y} : {unused} mois non "
+        "utilisés",
+        issued_by=None,
+        issue_date=today,
+    )
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice,
+    paid_on: date,
+    mandate_reference: str,
+    amount: Decimal,
+    recorded_by: User | None,
+) -> Payment:
+    """A payment by administrative mandate, whole or partial (B4)."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not mandate_reference.strip():
+        raise ValidationError({"mandate_reference": MANDATE_REQUIRED})
+    amount = domain.money(Decimal(amount))
+    if amount <= 0:
+        raise ValidationError({"amount": PAYMENT_NOT_POSITIVE})
+    left = selectors.invoice_balance(invoice)
+    if amount > left:
+        raise ValidationError({"amount": PAYMENT_TOO_LARGE.format(left=left)})
+    payment = Payment.objects.create(
+        invoice=invoice,
+        paid_on=paid_on,
+        mandate_reference=mandate_reference.strip(),
+        amount=amount,
+        recorded_by=recorded_by,
+    )
+    audit_record(
+        action="payment.recorded",
+        obj=invoice,
+        actor=recorded_by,
+        collectivite=invoice.collectivite,
+        summary=f"Paiement de {amount} € reçu le {paid_on:%d/%m/%Y} (mandat "
+        f"{payment.mandate_reference}) sur {invoice.number}.",
+    )
+    return payment
