@@ -70,9 +70,9 @@ def _seller() -> dict:
         "postcode": syndicate.postcode,
         "city": syndicate.city,
         "email": syndicate.email,
-        "iban": getattr(syndicate, "iban", ""),
-        "bic": getattr(syndicate, "bic", ""),
-        "bank_name": getattr(syndicate, "bank_name", ""),
+        "iban": syndicate.treasury_iban,
+        "bic": syndicate.treasury_bic,
+        "bank_name": syndicate.treasury_bank,
     }
 
 
@@ -91,12 +91,25 @@ def _totals(lines) -> tuple[Decimal, Decimal]:
     return ht, vat
 
 
+SELLER_INCOMPLETE = (
+    "Renseignez d'abord l'identité du syndicat (nom et SIRET) : elle figure sur chaque facture."
+)
+
+
+def seller_check() -> dict:
+    seller = _seller()
+    if not (seller.get("name") and seller.get("siret")):
+        raise ValidationError(SELLER_INCOMPLETE)
+    return seller
+
+
 def invoice_issue(
     *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
 ) -> Invoice | None:
     """Invoice whatever the collectivité owes as of `as_of` and no invoice carries yet; None
     when nothing is due. Idempotent: an item already invoiced (by a concurrent or resumed
     run) is never invoiced again — the unique `source` refuses it and nothing is issued."""
+    seller = seller_check()
     items = selectors.due_items(collectivite=collectivite, as_of=as_of)
     if not items:
         return None
@@ -114,7 +127,7 @@ def invoice_issue(
                 po_number="; ".join(po_numbers)[:60],
                 service_code=collectivite.service_code,
                 buyer=_buyer(collectivite),
-                seller=_seller(),
+                seller=seller,
                 total_ht=ht,
                 total_vat=vat,
                 total_ttc=ht + vat,
@@ -183,7 +196,18 @@ def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) 
 
 
 def billing_run_prepare(run: BillingRun) -> list[int]:
-    """Mark the run started and list the collectivités to look at."""
+    """Mark the run started and list the collectivités to look at (none, and the run fails
+    with the reason, when the syndicate's identity is missing)."""
+    try:
+        seller_check()
+    except ValidationError as exc:
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=BillingRun.Status.FAILED,
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+            failures=[{"collectivite": "", "reason": exc.messages[0]}],
+        )
+        return []
     ids = list(selectors.collectivites_with_due_items(as_of=run.as_of).values_list("pk", flat=True))
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRun.Status.RUNNING,
@@ -216,11 +240,11 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
                 collectivite=collectivite, as_of=run.as_of, issue_date=run.as_of, run=run
             )
             if invoice is not None:
-                invoice_render(invoice)
                 BillingRun.objects.filter(pk=run.pk).update(
                     invoices_count=F("invoices_count") + 1,
                     total_amount=F("total_amount") + invoice.total_ttc,
                 )
+                invoice_render(invoice)  # issued either way; a failed render can be redone
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
     BillingRun.objects.filter(pk=run.pk).update(collectivites_done=F("collectivites_done") + 1)

@@ -16,7 +16,9 @@ def billing_run_execute(run_id: int) -> int:
     run = BillingRun.objects.get(pk=run_id)
     ids = services.billing_run_prepare(run)
     if not ids:
-        services.billing_run_finish(run)
+        run.refresh_from_db()
+        if run.status != BillingRun.Status.FAILED:
+            services.billing_run_finish(run)
         return 0
     chord(billing_run_collectivite.s(run_id, pk) for pk in ids)(billing_run_finish.si(run_id))
     return len(ids)

@@ -115,6 +115,10 @@ class Syndicate(models.Model):
     email = models.EmailField(_("courriel"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     website = models.URLField(_("site web"), blank=True)
+    # Where administrative mandates are paid: the syndicate's account at the Treasury.
+    treasury_iban = models.CharField(_("IBAN du compte au Trésor"), max_length=34, blank=True)
+    treasury_bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    treasury_bank = models.CharField(_("teneur du compte"), max_length=120, blank=True)
     logo = models.ImageField(_("logo"), upload_to=syndicate_logo_upload_to, blank=True)
     brand_colour = models.CharField(
         _("couleur"), max_length=7, default="#1d4f91", validators=[colour_validator]
