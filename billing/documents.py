@@ -189,11 +189,20 @@ def _party(snapshot: dict, *, role: str, number: str, vat_number: bool) -> dict[
     return party
 
 
+_DELIVER_TO_KEYS = ("name", "addr_l1", "postcode", "city", "country_code")
+
+
 def _parties(invoice: Invoice, groups: list[VatGroup], number: str) -> dict[str, Any]:
     outside_scope = any(g.category == VAT_OUTSIDE_SCOPE for g in groups)
+    buyer = _party(invoice.buyer, role="Destinataire", number=number, vat_number=False)
     data: dict[str, Any] = {
-        "BG-4": _party(invoice.seller, role="Émetteur", number=number, vat_number=not outside_scope),
-        "BG-7": _party(invoice.buyer, role="Destinataire", number=number, vat_number=False),
+        "BG-4": _party(
+            invoice.seller, role="Émetteur", number=number, vat_number=not outside_scope
+        ),
+        "BG-7": buyer,
+        # The services are delivered to the collectivité. The CII schema requires the header
+        # delivery element, and the library writes it as an invalid `xsi:nil` when it is empty.
+        "BG-13": {k: v for k, v in buyer.items() if k in _DELIVER_TO_KEYS},
     }
     service_code = invoice.service_code or invoice.buyer.get("service_code", "")
     if service_code:
@@ -333,12 +342,13 @@ def _invoice_groups(lines: list[InvoiceLine]) -> list[VatGroup]:
 
 def _credit_groups(lines: list[CreditNoteLine]) -> list[VatGroup]:
     return vat_breakdown(
-        (line.amount, line.invoice_line.vat_rate, line.invoice_line.vat_exemption)
-        for line in lines
+        (line.amount, line.invoice_line.vat_rate, line.invoice_line.vat_exemption) for line in lines
     )
 
 
-def _invoice_xml(invoice: Invoice, lines: list[InvoiceLine], groups: list[VatGroup]) -> bytes:
+def _invoice_xml(
+    invoice: Invoice, lines: list[InvoiceLine], groups: list[VatGroup], totals: _Totals
+) -> bytes:
     data: dict[str, Any] = {
         "BT-1": invoice.number,
         "BT-2": invoice.issue_date,
@@ -348,13 +358,13 @@ def _invoice_xml(invoice: Invoice, lines: list[InvoiceLine], groups: list[VatGro
         **_payment_xml(invoice),
         "BG-23": _vat_groups_xml(groups),
         "BG-25": [_invoice_line_xml(i, line) for i, line in enumerate(lines, start=1)],
-        **_totals_xml(_checked_totals(invoice, groups)),
+        **_totals_xml(totals),
     }
     return _cii_xml(data)
 
 
 def _credit_note_xml(
-    credit_note: CreditNote, lines: list[CreditNoteLine], groups: list[VatGroup]
+    credit_note: CreditNote, lines: list[CreditNoteLine], groups: list[VatGroup], totals: _Totals
 ) -> bytes:
     invoice = credit_note.invoice
     data: dict[str, Any] = {
@@ -369,7 +379,7 @@ def _credit_note_xml(
         ),
         "BG-23": _vat_groups_xml(groups),
         "BG-25": [_credit_line_xml(i, line) for i, line in enumerate(lines, start=1)],
-        **_totals_xml(_checked_totals(credit_note, groups)),
+        **_totals_xml(totals),
     }
     return _cii_xml(data)
 
@@ -377,13 +387,15 @@ def _credit_note_xml(
 def invoice_facturx_xml(invoice: Invoice) -> bytes:
     """The invoice as Factur-X CII XML (EN 16931, type 380), checked against the XSD."""
     lines = _invoice_lines(invoice)
-    return _invoice_xml(invoice, lines, _invoice_groups(lines))
+    groups = _invoice_groups(lines)
+    return _invoice_xml(invoice, lines, groups, _checked_totals(invoice, groups))
 
 
 def credit_note_facturx_xml(credit_note: CreditNote) -> bytes:
     """The credit note as Factur-X CII XML (type 381, referencing its invoice: BT-25, BT-26)."""
     lines = _credit_lines(credit_note)
-    return _credit_note_xml(credit_note, lines, _credit_groups(lines))
+    groups = _credit_groups(lines)
+    return _credit_note_xml(credit_note, lines, groups, _checked_totals(credit_note, groups))
 
 
 # --- PDF --------------------------------------------------------------------------------------
@@ -490,14 +502,18 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as people read it (décret 2019-748 mentions), as a Factur-X PDF."""
     lines = _invoice_lines(invoice)
     groups = _invoice_groups(lines)
-    xml = _invoice_xml(invoice, lines, groups)
     totals = _checked_totals(invoice, groups)
+    xml = _invoice_xml(invoice, lines, groups, totals)
     title = f"Facture n° {invoice.number}"
+    term_days = (invoice.due_date - invoice.issue_date) // timedelta(days=1)
     context = {
         "invoice": invoice,
+        "references": [
+            ("Date d'émission", f"{invoice.issue_date:%d/%m/%Y}"),
+            ("Échéance", f"{invoice.due_date:%d/%m/%Y} ({term_days} jours)"),
+            ("Bon de commande ou engagement", invoice.po_number or "—"),
+        ],
         "rows": _invoice_rows(lines, _exemptions(groups)),
-        "has_free": any(line.free_quantity for line in lines),
-        "term_days": (invoice.due_date - invoice.issue_date) // timedelta(days=1),
         "pdf_title": title,
         "pdf_date": invoice.issue_date,
         **_totals_context(groups, totals),
@@ -514,13 +530,19 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
     invoice = credit_note.invoice
     lines = _credit_lines(credit_note)
     groups = _credit_groups(lines)
-    xml = _credit_note_xml(credit_note, lines, groups)
     totals = _checked_totals(credit_note, groups)
+    xml = _credit_note_xml(credit_note, lines, groups, totals)
     exemptions = _exemptions(groups)
     title = f"Avoir n° {credit_note.number}"
     context = {
         "credit_note": credit_note,
         "invoice": invoice,
+        "references": [
+            ("Date d'émission", f"{credit_note.issue_date:%d/%m/%Y}"),
+            ("Facture d'origine", f"n° {invoice.number} du {invoice.issue_date:%d/%m/%Y}"),
+            ("Bon de commande ou engagement", invoice.po_number or "—"),
+            ("Motif", credit_note.reason),
+        ],
         "rows": [
             {
                 "line": line,
@@ -555,4 +577,3 @@ def _pdf_metadata(document: Invoice | CreditNote, title: str, invoice: Invoice) 
             f"{invoice.buyer.get('name', '')}"
         ),
     }
-
