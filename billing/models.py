@@ -189,3 +189,44 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mandate_reference} ({self.amount} €)"
+
+
+def export_upload_to(job: ExportJob, filename: str) -> str:
+    """One folder per export job: a re-run replaces its files under the same names."""
+    return f"billing/exports/{job.pk}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A year's export for the finance software and the archive (B6): the invoices and credit
+    notes as CSV and XLSX, and a ZIP of their PDFs, built in the background with progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminé")
+        FAILED = "failed", _("en échec")
+
+    year = models.PositiveIntegerField(_("année"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    csv_file = models.FileField(upload_to=export_upload_to, blank=True)
+    xlsx_file = models.FileField(upload_to=export_upload_to, blank=True)
+    zip_file = models.FileField(upload_to=export_upload_to, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("export de factures")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="export_job_progress_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export des factures {self.year}"

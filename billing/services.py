@@ -175,6 +175,8 @@ def invoice_render(invoice: Invoice) -> Invoice:
     from billing.documents import invoice_pdf
 
     pdf = invoice_pdf(invoice)
+    if invoice.pdf:
+        invoice.pdf.delete(save=False)  # a re-render replaces the file, never a second copy
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
     invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     Invoice.objects.filter(pk=invoice.pk).update(
@@ -186,10 +188,28 @@ def invoice_render(invoice: Invoice) -> Invoice:
 # --- Runs ------------------------------------------------------------------------------------
 
 
+RUN_IN_FUTURE = "La date de facturation ne peut pas être dans le futur (sauf pour un aperçu)."
+RUN_BEFORE_LAST_INVOICE = (
+    "Une facture a déjà été émise le {date} : une nouvelle campagne ne peut être datée d'avant "
+    "(les numéros suivent l'ordre des dates)."
+)
+PAYMENT_DATE_ERROR = (
+    "La date du mandat doit être comprise entre l'émission de la facture et aujourd'hui."
+)
+
+
 @transaction.atomic
 def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) -> BillingRun:
     from billing.tasks import billing_run_execute
 
+    if not dry_run:
+        if as_of > timezone.localdate():
+            raise ValidationError({"as_of": RUN_IN_FUTURE})
+        last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
+        if last is not None and as_of < last:
+            raise ValidationError(
+                {"as_of": RUN_BEFORE_LAST_INVOICE.format(date=f"{last:%d/%m/%Y}")}
+            )
     run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
     transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
     return run
@@ -394,6 +414,8 @@ def payment_record(
 ) -> Payment:
     """A payment by administrative mandate, whole or partial (B4)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not invoice.issue_date <= paid_on <= timezone.localdate():
+        raise ValidationError({"paid_on": PAYMENT_DATE_ERROR})
     if not mandate_reference.strip():
         raise ValidationError({"mandate_reference": MANDATE_REQUIRED})
     amount = domain.money(Decimal(amount))

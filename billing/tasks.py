@@ -40,3 +40,11 @@ def monthly_billing_run() -> int:
     invoiced."""
     run = services.billing_run_start(as_of=timezone.localdate(), dry_run=False, requested_by=None)
     return run.pk
+
+
+@shared_task(acks_late=True)
+def export_year_task(job_id: int) -> str:
+    """Build an export job's files (B6); run again, it replaces them."""
+    from billing.exports import export_job_run
+
+    return export_job_run(job_id).status

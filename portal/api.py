@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 
+from billing.api import router as billing_router
 from catalogue.api import router as catalogue_router
 from contracts.api import router as contracts_router
 from portal import selectors, services
@@ -190,3 +191,4 @@ def collectivite_create(request, payload: CollectiviteIn):
 api.add_router("", catalogue_router)
 # Requests, quotes, subscriptions and terminations.
 api.add_router("", contracts_router)
+api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports

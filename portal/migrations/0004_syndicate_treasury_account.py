@@ -4,25 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_audit_protect'),
+        ("portal", "0003_audit_protect"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syndicate',
-            name='treasury_bank',
-            field=models.CharField(blank=True, max_length=120, verbose_name='teneur du compte'),
+            model_name="syndicate",
+            name="treasury_bank",
+            field=models.CharField(blank=True, max_length=120, verbose_name="teneur du compte"),
         ),
         migrations.AddField(
-            model_name='syndicate',
-            name='treasury_bic',
-            field=models.CharField(blank=True, max_length=11, verbose_name='BIC'),
+            model_name="syndicate",
+            name="treasury_bic",
+            field=models.CharField(blank=True, max_length=11, verbose_name="BIC"),
         ),
         migrations.AddField(
-            model_name='syndicate',
-            name='treasury_iban',
-            field=models.CharField(blank=True, max_length=34, verbose_name='IBAN du compte au Trésor'),
+            model_name="syndicate",
+            name="treasury_iban",
+            field=models.CharField(
+                blank=True, max_length=34, verbose_name="IBAN du compte au Trésor"
+            ),
         ),
     ]

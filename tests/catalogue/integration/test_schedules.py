@@ -186,10 +186,7 @@ def test_preview_compares_yearly_amounts(catalogue, tenant, other_tenant):
         collectivite=tenant, offer=catalogue.mail, quantity=10, activated_on=date(2026, 3, 1)
     )
     Subscription.objects.create(
-        collectivite=tenant, offer=catalogue.visio, quantity=2, activated_on=date(2026, 3, 1)
-    )
-    Subscription.objects.create(
-        collectivite=tenant, offer=catalogue.visio, quantity=1, activated_on=date(2026, 5, 1)
+        collectivite=tenant, offer=catalogue.visio, quantity=3, activated_on=date(2026, 3, 1)
     )
     Subscription.objects.create(
         collectivite=tenant, offer=catalogue.forfait, quantity=1, activated_on=date(2026, 3, 1)
