@@ -29,12 +29,13 @@ from billing.models import (
 from portal.events import audit_record
 from portal.models import Collectivite, User
 from portal.selectors import syndicate_get
+from portal.templatetags.portal_format import euros
 
 NOTHING_TO_CREDIT = "Rien à créditer : choisissez au moins une ligne et un montant positif."
-CREDIT_TOO_LARGE = "On ne peut créditer plus que ce qui reste sur la ligne « {label} » ({left} €)."
+CREDIT_TOO_LARGE = "On ne peut créditer plus que ce qui reste sur la ligne « {label} » ({left})."
 REASON_REQUIRED = "Indiquez le motif de l'avoir."
 PAYMENT_NOT_POSITIVE = "Le montant du paiement doit être positif."
-PAYMENT_TOO_LARGE = "Le paiement dépasse le reste dû ({left} €)."
+PAYMENT_TOO_LARGE = "Le paiement dépasse le reste dû ({left})."
 MANDATE_REQUIRED = "Indiquez la référence du mandat administratif."
 
 
@@ -159,7 +160,7 @@ def invoice_issue(
                 obj=invoice,
                 actor=None,
                 collectivite=collectivite,
-                summary=f"Facture {invoice.number} émise ({invoice.total_ttc} € TTC).",
+                summary=f"Facture {invoice.number} émise ({euros(invoice.total_ttc)} TTC).",
             )
     except IntegrityError:
         return None  # someone invoiced these items meanwhile: nothing to do here
@@ -183,6 +184,23 @@ def invoice_render(invoice: Invoice) -> Invoice:
         pdf=invoice.pdf.name, pdf_sha256=invoice.pdf_sha256
     )
     return invoice
+
+
+def credit_note_render(note: CreditNote) -> CreditNote:
+    """Render (or re-render) a credit note's PDF with its Factur-X and store it."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from billing.documents import credit_note_pdf
+
+    pdf = credit_note_pdf(note)
+    if note.pdf:
+        note.pdf.delete(save=False)
+    note.pdf.save(f"{note.number}.pdf", ContentFile(pdf), save=False)
+    note.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    CreditNote.objects.filter(pk=note.pk).update(pdf=note.pdf.name, pdf_sha256=note.pdf_sha256)
+    return note
 
 
 # --- Runs ------------------------------------------------------------------------------------
@@ -234,6 +252,8 @@ def billing_run_prepare(run: BillingRun) -> list[int]:
         started_at=run.started_at or timezone.now(),
         collectivites_total=len(ids),
         collectivites_done=0,
+        failures=[],
+        preview=[],
     )
     return ids
 
@@ -288,7 +308,7 @@ def billing_run_finish(run: BillingRun) -> BillingRun:
             obj=run,
             actor=run.requested_by,
             summary=f"Facturation au {run.as_of:%d/%m/%Y} : {run.invoices_count} facture(s), "
-            f"{run.total_amount} € TTC, {len(run.failures)} échec(s).",
+            f"{euros(run.total_amount)} TTC, {len(run.failures)} échec(s).",
         )
     return run
 
@@ -323,7 +343,7 @@ def credit_note_issue(
     for pk, amount in chosen.items():
         left = creditable(lines[pk])
         if amount > left:
-            raise ValidationError(CREDIT_TOO_LARGE.format(label=lines[pk].label, left=left))
+            raise ValidationError(CREDIT_TOO_LARGE.format(label=lines[pk].label, left=euros(left)))
     credit_lines = [
         CreditNoteLine(
             invoice_line=lines[pk],
@@ -358,12 +378,14 @@ def credit_note_issue(
     for cl in credit_lines:
         cl.credit_note = note
     CreditNoteLine.objects.bulk_create(credit_lines)
+    transaction.on_commit(lambda: credit_note_render(note))
     audit_record(
         action="credit_note.issued",
         obj=invoice,
         actor=issued_by,
         collectivite=invoice.collectivite,
-        summary=f"Avoir {note.number} sur {invoice.number} ({note.total_ttc} € TTC) : {note.reason}",
+        summary=f"Avoir {note.number} sur {invoice.number} ({euros(note.total_ttc)} TTC) : "
+        f"{note.reason}",
     )
     return note
 
@@ -423,7 +445,7 @@ def payment_record(
         raise ValidationError({"amount": PAYMENT_NOT_POSITIVE})
     left = selectors.invoice_balance(invoice)
     if amount > left:
-        raise ValidationError({"amount": PAYMENT_TOO_LARGE.format(left=left)})
+        raise ValidationError({"amount": PAYMENT_TOO_LARGE.format(left=euros(left))})
     payment = Payment.objects.create(
         invoice=invoice,
         paid_on=paid_on,
@@ -436,7 +458,7 @@ def payment_record(
         obj=invoice,
         actor=recorded_by,
         collectivite=invoice.collectivite,
-        summary=f"Paiement de {amount} € reçu le {paid_on:%d/%m/%Y} (mandat "
+        summary=f"Paiement de {euros(amount)} reçu le {paid_on:%d/%m/%Y} (mandat "
         f"{payment.mandate_reference}) sur {invoice.number}.",
     )
     return payment

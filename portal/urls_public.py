@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.api import api
@@ -120,6 +121,43 @@ urlpatterns = [
         "devis/<int:pk>/documents/<int:doc_pk>/",
         contract_views.quote_backoffice_document,
         name="quote_backoffice_document",
+    ),
+    path("facturation/", billing_views.billing_runs, name="billing_runs"),
+    path("facturation/lancer/", billing_views.billing_run_start, name="billing_run_start"),
+    path("facturation/<int:pk>/", billing_views.billing_run, name="billing_run"),
+    path(
+        "facturation/<int:pk>/progression/",
+        billing_views.billing_run_progress,
+        name="billing_run_progress",
+    ),
+    path("factures/", billing_views.invoices_backoffice, name="invoices_backoffice"),
+    path("factures/impayees/", billing_views.invoices_unpaid, name="invoices_unpaid"),
+    path("factures/<int:pk>/", billing_views.invoice_backoffice, name="invoice_backoffice"),
+    path(
+        "factures/<int:pk>/pdf/",
+        billing_views.invoice_backoffice_pdf,
+        name="invoice_backoffice_pdf",
+    ),
+    path(
+        "factures/<int:pk>/xml/",
+        billing_views.invoice_backoffice_xml,
+        name="invoice_backoffice_xml",
+    ),
+    path(
+        "factures/<int:pk>/paiements/",
+        billing_views.invoice_payment_record,
+        name="invoice_payment_record",
+    ),
+    path(
+        "factures/<int:pk>/avoirs/",
+        billing_views.invoice_credit_note_issue,
+        name="invoice_credit_note_issue",
+    ),
+    path("avoirs/", billing_views.credit_notes_backoffice, name="credit_notes_backoffice"),
+    path(
+        "avoirs/<int:pk>/pdf/",
+        billing_views.credit_note_backoffice_pdf,
+        name="credit_note_backoffice_pdf",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.views import common, tenant
@@ -53,6 +54,9 @@ urlpatterns = [
         contract_views.termination_receipt,
         name="termination_receipt",
     ),
+    path("factures/", billing_views.invoices, name="invoices"),
+    path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
+    path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),

@@ -28,7 +28,7 @@ SECTIONS = [
     ),
     ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis.", "contracts"),
     ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio.", None),
-    ("factures", "Factures", "Vos factures annuelles et leur règlement.", None),
+    ("factures", "Factures", "Vos factures annuelles et leur règlement.", "invoices"),
 ]
 
 

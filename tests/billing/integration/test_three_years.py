@@ -143,7 +143,7 @@ def test_credit_notes_never_exceed_the_line(catalogue, tenant):
             issued_by=None,
             issue_date=date(2026, 4, 3),
         )
-    assert "40.00" in error.value.messages[0]
+    assert "40,00\u00a0€" in error.value.messages[0]
     assert CreditNote.objects.count() == 1
 
 
@@ -166,4 +166,6 @@ def test_payments_partial_and_not_beyond_the_balance(catalogue, tenant):
             amount=Decimal("140.01"),
             recorded_by=None,
         )
-    assert error.value.message_dict["amount"] == ["Le paiement dépasse le reste dû (140.00 €)."]
+    assert error.value.message_dict["amount"] == [
+        "Le paiement dépasse le reste dû (140,00\u00a0€)."
+    ]
