@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
 from billing.forms import (
@@ -586,3 +586,89 @@ def credit_note_pdf(request, pk: int):
     if note is None:
         raise Http404
     return _credit_note_pdf(request, note, back="invoices")
+
+
+# --- Back-office: yearly exports (B6) ----------------------------------------------------------
+
+EXPORT_KINDS = {
+    "csv": ("csv_file", "text/csv; charset=utf-8"),
+    "xlsx": ("xlsx_file", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "zip": ("zip_file", "application/zip"),
+}
+
+
+@staff_required(reads_billing)
+@require_http_methods(["GET", "POST"])
+def exports(request):
+    from billing import exports as billing_exports
+    from billing.models import ExportJob
+
+    error = ""
+    if request.method == "POST":
+        if not is_syndicate_finance(request.user):
+            raise Http404
+        try:
+            job = billing_exports.export_start(
+                year=int(request.POST.get("year", "0") or 0), requested_by=request.user
+            )
+        except (ValueError, ValidationError) as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        else:
+            return redirect("billing_export", pk=job.pk)
+    return render(
+        request,
+        "billing/exports.html",
+        {
+            "jobs": ExportJob.objects.select_related("requested_by")[:30],
+            "error": error,
+            "this_year": timezone.localdate().year,
+            "can_act": is_syndicate_finance(request.user),
+        },
+    )
+
+
+def _export_or_404(pk: int):
+    from billing.models import ExportJob
+
+    job = ExportJob.objects.filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@staff_required(reads_billing)
+@require_GET
+def export_detail(request, pk: int):
+    job = _export_or_404(pk)
+    template = (
+        "billing/partials/export_progress.html"
+        if request.headers.get("HX-Request")
+        else "billing/export.html"
+    )
+    return render(
+        request,
+        template,
+        {"job": job, "finished": job.status in ("done", "failed"), "kinds": list(EXPORT_KINDS)},
+    )
+
+
+@staff_required(is_syndicate_finance)
+@require_GET
+def export_download(request, pk: int, kind: str):
+    job = _export_or_404(pk)
+    if kind not in EXPORT_KINDS:
+        raise Http404
+    field, content_type = EXPORT_KINDS[kind]
+    file = getattr(job, field)
+    if not file:
+        raise Http404
+    from billing.exports import file_names
+
+    response = FileResponse(
+        file.open("rb"),
+        content_type=content_type,
+        as_attachment=True,
+        filename=file_names(job.year)[kind],
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

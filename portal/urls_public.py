@@ -123,6 +123,13 @@ urlpatterns = [
         name="quote_backoffice_document",
     ),
     path("facturation/", billing_views.billing_runs, name="billing_runs"),
+    path("facturation/exports/", billing_views.exports, name="billing_exports"),
+    path("facturation/exports/<int:pk>/", billing_views.export_detail, name="billing_export"),
+    path(
+        "facturation/exports/<int:pk>/<slug:kind>/",
+        billing_views.export_download,
+        name="billing_export_download",
+    ),
     path("facturation/lancer/", billing_views.billing_run_start, name="billing_run_start"),
     path("facturation/<int:pk>/", billing_views.billing_run, name="billing_run"),
     path(
