@@ -230,3 +230,15 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Export des factures {self.year}"
+
+
+class PaymentReminder(models.Model):
+    """A reminder sent for an overdue invoice (15 days past due), once per invoice; kept apart
+    from the invoice, which never changes once issued."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="reminder")
+    sent_on = models.DateField()
+    recipients = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"Relance {self.invoice} du {self.sent_on:%d/%m/%Y}"

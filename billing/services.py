@@ -462,3 +462,131 @@ def payment_record(
         f"{payment.mandate_reference}) sur {invoice.number}.",
     )
     return payment
+
+
+# --- Reminders and payment imports ------------------------------------------------------------
+
+REMINDER_DELAY_DAYS = 15
+IMPORT_HEADER_ERROR = (
+    "Le fichier doit commencer par la ligne d'en-tête « facture;date;mandat;montant » "
+    "(séparateur point-virgule)."
+)
+IMPORT_LINE_ERROR = "Ligne {line} : {message}"
+IMPORT_UNKNOWN_INVOICE = "facture {number} inconnue."
+IMPORT_BAD_DATE = "date « {value} » illisible (attendu JJ/MM/AAAA)."
+IMPORT_BAD_AMOUNT = "montant « {value} » illisible (attendu 1234,50)."
+
+
+def overdue_reminders_run(*, today: date) -> int:
+    """E-mail the collectivité's signatories and functional administrators once an invoice is
+    15 days past due and still unpaid; once per invoice (idempotent)."""
+    from datetime import timedelta
+
+    from billing.models import PaymentReminder
+    from portal import notifications
+    from portal.models import Role
+    from portal.services import site_url
+
+    sent = 0
+    due_before = today - timedelta(days=REMINDER_DELAY_DAYS)
+    for invoice in Invoice.objects.filter(
+        due_date__lte=due_before, reminder__isnull=True
+    ).select_related("collectivite"):
+        balance = selectors.invoice_balance(invoice)
+        if balance <= 0:
+            continue
+        recipients = notifications.addresses_of_role(
+            invoice.collectivite, Role.SIGNATORY, Role.FUNCTIONAL_ADMIN
+        )
+        with transaction.atomic():
+            _, created = PaymentReminder.objects.get_or_create(
+                invoice=invoice, defaults={"sent_on": today, "recipients": recipients}
+            )
+            if not created:
+                continue
+            notifications.notify(
+                template="invoice_overdue",
+                to=recipients,
+                context={
+                    "collectivite": invoice.collectivite.name,
+                    "number": invoice.number,
+                    "due_date": f"{invoice.due_date:%d/%m/%Y}",
+                    "balance": euros(balance),
+                    "url": site_url(invoice.collectivite.primary_domain_name, "/factures/"),
+                },
+            )
+            audit_record(
+                action="invoice.reminded",
+                obj=invoice,
+                actor=None,
+                collectivite=invoice.collectivite,
+                summary=f"Relance de {invoice.number} ({euros(balance)} restant dû).",
+            )
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def payments_import(*, text: str, recorded_by: User | None) -> list[Payment]:
+    """Record the payments of a CSV (« facture;date;mandat;montant », French dates and
+    amounts) — all of them, or none: the first bad line is reported and nothing is kept."""
+    import csv
+    from datetime import datetime
+    from decimal import InvalidOperation
+
+    rows = list(csv.reader(text.lstrip("\ufeff").splitlines(), delimiter=";"))
+    if not rows or [c.strip().lower() for c in rows[0][:4]] != [
+        "facture",
+        "date",
+        "mandat",
+        "montant",
+    ]:
+        raise ValidationError(IMPORT_HEADER_ERROR)
+    payments = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            invoice_number, raw_date, mandate, raw_amount = (cell.strip() for cell in row[:4])
+        except ValueError as exc:
+            raise ValidationError(
+                IMPORT_LINE_ERROR.format(line=number, message=IMPORT_HEADER_ERROR)
+            ) from exc
+        invoice = Invoice.objects.filter(number=invoice_number).first()
+        if invoice is None:
+            raise ValidationError(
+                IMPORT_LINE_ERROR.format(
+                    line=number, message=IMPORT_UNKNOWN_INVOICE.format(number=invoice_number)
+                )
+            )
+        try:
+            paid_on = datetime.strptime(raw_date, "%d/%m/%Y").date()  # noqa: DTZ007 (a date)
+        except ValueError as exc:
+            raise ValidationError(
+                IMPORT_LINE_ERROR.format(
+                    line=number, message=IMPORT_BAD_DATE.format(value=raw_date)
+                )
+            ) from exc
+        try:
+            amount = Decimal(raw_amount.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+        except InvalidOperation as exc:
+            raise ValidationError(
+                IMPORT_LINE_ERROR.format(
+                    line=number, message=IMPORT_BAD_AMOUNT.format(value=raw_amount)
+                )
+            ) from exc
+        try:
+            payments.append(
+                payment_record(
+                    invoice=invoice,
+                    paid_on=paid_on,
+                    mandate_reference=mandate,
+                    amount=amount,
+                    recorded_by=recorded_by,
+                )
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                IMPORT_LINE_ERROR.format(line=number, message=" ".join(exc.messages))
+            ) from exc
+    return payments

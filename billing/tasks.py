@@ -48,3 +48,8 @@ def export_year_task(job_id: int) -> str:
     from billing.exports import export_job_run
 
     return export_job_run(job_id).status
+
+
+@shared_task
+def remind_overdue_invoices() -> int:
+    return services.overdue_reminders_run(today=timezone.localdate())

@@ -672,3 +672,26 @@ def export_download(request, pk: int, kind: str):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@staff_required(is_syndicate_finance)
+@require_http_methods(["GET", "POST"])
+def payments_import(request):
+    """Record a batch of mandates from a CSV (« facture;date;mandat;montant »): all or none."""
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choisissez le fichier CSV des mandats."
+        else:
+            try:
+                text = upload.read().decode("utf-8")
+                recorded = services.payments_import(text=text, recorded_by=request.user)
+            except UnicodeDecodeError:
+                error = "Le fichier doit être un CSV encodé en UTF-8."
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, f"{len(recorded)} paiement(s) enregistré(s).")
+                return redirect("invoices_unpaid")
+    return render(request, "billing/payments_import.html", {"error": error})

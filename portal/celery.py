@@ -14,6 +14,10 @@ app.autodiscover_tasks()
 
 # Scheduled jobs. Later issues add theirs (billing run on the 1st, renewals, usage…).
 app.conf.beat_schedule = {
+    "remind-overdue-invoices": {
+        "task": "billing.tasks.remind_overdue_invoices",
+        "schedule": crontab(minute=30, hour=8),
+    },
     "monthly-billing-run": {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),

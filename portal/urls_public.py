@@ -124,6 +124,9 @@ urlpatterns = [
     ),
     path("facturation/", billing_views.billing_runs, name="billing_runs"),
     path("facturation/exports/", billing_views.exports, name="billing_exports"),
+    path(
+        "factures/paiements/import/", billing_views.payments_import, name="billing_payments_import"
+    ),
     path("facturation/exports/<int:pk>/", billing_views.export_detail, name="billing_export"),
     path(
         "facturation/exports/<int:pk>/<slug:kind>/",
