@@ -156,3 +156,13 @@ def page_text(response) -> str:
     import html
 
     return html.unescape(response.content.decode())
+
+
+@pytest.fixture
+def audit_floor(db) -> int:
+    """The last audit event before the test: audit events are append-only, and those that
+    browser and thread tests commit stay in the reused test database, so tests that look
+    events up by action alone look above this floor."""
+    from portal.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0

@@ -105,7 +105,7 @@ def test_jobs_are_on_the_beat_schedule():
 
 
 def test_expire_quotes_marks_only_quotes_past_valid_until(
-    catalogue, tenant, signatory, django_capture_on_commit_callbacks
+    catalogue, tenant, signatory, django_capture_on_commit_callbacks, audit_floor
 ):
     january = sent_quote(tenant, catalogue, date(2026, 1, 31))
     february = sent_quote(tenant, catalogue, date(2026, 2, 10))
@@ -140,7 +140,7 @@ def test_expire_quotes_marks_only_quotes_past_valid_until(
         "depuis le 28/02/2026." in message.body
     )
     assert f"http://test.portail.localhost/devis/{january.pk}/" in message.body
-    event = AuditEvent.objects.get(action="quote.expired")
+    event = AuditEvent.objects.get(action="quote.expired", id__gt=audit_floor)
     assert (event.object_id, event.actor, event.actor_label, event.summary) == (
         str(january.pk),
         None,
@@ -152,7 +152,7 @@ def test_expire_quotes_marks_only_quotes_past_valid_until(
     with at(date(2026, 3, 1), hour=3):
         assert run(tasks.expire_quotes, django_capture_on_commit_callbacks) == 0
     assert len(mail.outbox) == 1
-    assert AuditEvent.objects.filter(action="quote.expired").count() == 1
+    assert AuditEvent.objects.filter(action="quote.expired", id__gt=audit_floor).count() == 1
 
 
 def test_remind_expiring_quotes_seven_days_before_once(
@@ -205,7 +205,9 @@ def test_no_reminder_for_a_quote_no_longer_awaiting_signature(
 # --- Renewals -------------------------------------------------------------------------------
 
 
-def test_renewal_creates_the_next_year_once(catalogue, tenant, django_capture_on_commit_callbacks):
+def test_renewal_creates_the_next_year_once(
+    catalogue, tenant, django_capture_on_commit_callbacks, audit_floor
+):
     sub = subscription(tenant, catalogue, date(2026, 3, 17))
     assert years(sub) == [(date(2026, 3, 1), date(2027, 3, 1))]
 
@@ -226,7 +228,7 @@ def test_renewal_creates_the_next_year_once(catalogue, tenant, django_capture_on
         None,
         Decimal("5.00"),
     )
-    [event] = AuditEvent.objects.filter(action="subscription.renewed")
+    [event] = AuditEvent.objects.filter(action="subscription.renewed", id__gt=audit_floor)
     assert (event.object_id, event.actor_label, event.summary) == (
         str(sub.pk),
         "système",
@@ -249,7 +251,7 @@ def test_renewal_catches_up_missed_anniversaries(
 
 
 def test_terminated_subscription_is_not_renewed_and_ends_on_its_effective_end(
-    catalogue, tenant, staff_admin, django_capture_on_commit_callbacks
+    catalogue, tenant, staff_admin, django_capture_on_commit_callbacks, audit_floor
 ):
     sub = subscription(tenant, catalogue, date(2026, 3, 17))
     with at(date(2026, 12, 21)):
@@ -274,7 +276,7 @@ def test_terminated_subscription_is_not_renewed_and_ends_on_its_effective_end(
     sub.refresh_from_db()
     assert (sub.status, sub.ends_on) == (Subscription.Status.ENDED, date(2027, 3, 1))
     assert years(sub) == [(date(2026, 3, 1), date(2027, 3, 1))]
-    assert not AuditEvent.objects.filter(action="subscription.renewed").exists()
+    assert not AuditEvent.objects.filter(action="subscription.renewed", id__gt=audit_floor).exists()
 
 
 def test_termination_after_the_notice_deadline_renews_until_the_notice_ends(
@@ -305,7 +307,7 @@ def test_termination_after_the_notice_deadline_renews_until_the_notice_ends(
 
 
 def test_reduction_takes_effect_on_its_date(
-    catalogue, tenant, staff_admin, django_capture_on_commit_callbacks
+    catalogue, tenant, staff_admin, django_capture_on_commit_callbacks, audit_floor
 ):
     sub = subscription(tenant, catalogue, date(2026, 3, 17), quantity="5")
     with at(date(2027, 1, 15)):
@@ -338,7 +340,7 @@ def test_reduction_takes_effect_on_its_date(
     assert (sub.status, sub.quantity) == (Subscription.Status.ACTIVE, Decimal("3.00"))
     change = sub.changes.get(delta=Decimal("-2"))
     assert (change.effective_on, change.applied) == (date(2027, 4, 1), True)
-    [event] = AuditEvent.objects.filter(action="subscription.reduced")
+    [event] = AuditEvent.objects.filter(action="subscription.reduced", id__gt=audit_floor)
     assert event.summary == "« Messagerie BlueMind 2 Go » ramené à 3 le 01/04/2027."
 
 
