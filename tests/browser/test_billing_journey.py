@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing.models import BillingRun, ExportJob, Invoice, InvoiceLine
+from billing.models import BillingRun, ExportJob, Invoice, InvoiceLine, NumberSequence
 from catalogue.models import AnnexVersion, Offer, ServiceFamily, TariffSchedule
 from contracts.models import ContractYear, Subscription
 from portal import services
@@ -53,6 +53,7 @@ def billable(django_db_setup, django_db_blocker):
         TOTP.activate(finance, secret)
         yield finance, secret
         ExportJob.objects.all().delete()
+        NumberSequence.objects.all().delete()  # the numbers this test took, for the next tests
         InvoiceLine.objects.all().delete()
         Invoice.objects.all().delete()
         BillingRun.objects.all().delete()
