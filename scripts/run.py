@@ -154,6 +154,10 @@ def run(started_at: float, children: list[tuple[str, subprocess.Popen]]) -> int:
     try:
         env["DATABASE_URL"] = services.ensure_postgres(DATA, prefer_local=False)
         env["REDIS_URL"] = services.ensure_redis(DATA, prefer_local=False)
+        # So that `manage.py …` typed in another terminal reaches the same services.
+        (DATA / "run.env").write_text(
+            f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}\n"
+        )
     except services.ServiceError as exc:
         raise Failure(str(exc)) from exc
 
