@@ -255,6 +255,7 @@ def main() -> int:
         if services.started_embedded():
             say("Arrêt de PostgreSQL et Redis embarqués…")
         services.shutdown()
+        (DATA / "run.env").unlink(missing_ok=True)
         say("Tout est arrêté.")
     return status
 
