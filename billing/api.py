@@ -43,7 +43,12 @@ from billing.models import (
     Payment,
 )
 from portal.access import is_syndicate_finance, is_syndicate_staff
-from portal.api_common import ErrorOut, _require
+from portal.api_common import ERRORS, WRITE_ERRORS, ErrorOut, InvalidOut, _require
+from portal.api_common import Page as _Page
+from portal.api_common import email_of as _email
+from portal.api_common import last_day as _last_day
+from portal.api_common import money_out as _money
+from portal.api_common import number_out as _number
 
 router = Router()
 
@@ -71,46 +76,7 @@ XML_TYPE = "application/xml"
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{domain.money(value):f}"
-
-
-def _number(value: Decimal | None) -> str | None:
-    """A quantity or a rate: no exponent, no trailing zeros ("5", "2.5", "0.055")."""
-    if value is None:
-        return None
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _last_day(end_exclusive: dt.date | None) -> dt.date | None:
-    return None if end_exclusive is None else end_exclusive - dt.timedelta(days=1)
-
-
-def _email(user) -> str | None:
-    return None if user is None else user.email
-
-
-class _Page:
-    """A queryset seen through its serialiser: the paginator slices and counts it, and only
-    the rows of the page are serialised."""
-
-    def __init__(self, queryset, serialise) -> None:
-        self._queryset, self._serialise = queryset, serialise
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        return [self._serialise(row) for row in self._queryset[page]]
-
-    def __len__(self) -> int:
-        return self._queryset.count()
-
-
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: dict[str, str] = {}
 
 
 class PaymentState(StrEnum):
@@ -501,9 +467,7 @@ def _inline(data: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: InvalidOut}
 
 
 def _binary(content_type: str, description: str) -> dict:

@@ -32,7 +32,6 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from catalogue import domain as pricing
 from catalogue.models import Offer
 from contracts import rules, services
 from contracts.models import (
@@ -44,7 +43,12 @@ from contracts.models import (
     Termination,
 )
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
-from portal.api_common import ErrorOut, _require
+from portal.api_common import ERRORS, WRITE_ERRORS, ErrorOut, InvalidOut, _require
+from portal.api_common import Page as _Page
+from portal.api_common import email_of as _email
+from portal.api_common import last_day as _last_day
+from portal.api_common import money_out as _money
+from portal.api_common import number_out as _number
 from portal.models import Collectivite, Role
 
 UNKNOWN_COLLECTIVITE = "Collectivité inconnue."
@@ -62,32 +66,7 @@ router = Router()
 CENT = Decimal("0.01")
 
 
-def _money(value: Decimal) -> str:
-    return f"{pricing.money(value):f}"
-
-
-def _number(value: Decimal | None) -> str | None:
-    """A quantity or a rate: no exponent, no trailing zeros ("5", "2.5", "0.055")."""
-    if value is None:
-        return None
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _last_day(end_exclusive: dt.date | None) -> dt.date | None:
-    return None if end_exclusive is None else end_exclusive - dt.timedelta(days=1)
-
-
-def _email(user) -> str | None:
-    return None if user is None else user.email
-
-
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: dict[str, str] = {}
 
 
 class RequestLineOut(Schema):
@@ -570,24 +549,6 @@ def _client_ip(request) -> str | None:
         return get_adapter(request).get_client_ip(request)
     except PermissionDenied:
         return None
-
-
-class _Page:
-    """A queryset seen through its serialiser: the paginator slices and counts it, and only
-    the rows of the page are serialised."""
-
-    def __init__(self, queryset, serialise) -> None:
-        self._queryset, self._serialise = queryset, serialise
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        return [self._serialise(row) for row in self._queryset[page]]
-
-    def __len__(self) -> int:
-        return self._queryset.count()
-
-
-ERRORS = {401: ErrorOut, 403: ErrorOut}
-WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: InvalidOut}
 
 
 # --- Requests --------------------------------------------------------------------------------
