@@ -369,6 +369,17 @@ def quote_request_again(request, pk: int):
 # --- A collectivité's site: its contracts ----------------------------------------------------
 
 
+def _subscription_events(collectivite: Collectivite):
+    """The contracts' journal (P2): activations, renewals, terminations, reductions."""
+    from portal.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(object_type=SUBSCRIPTION_EVENTS, collectivite=collectivite)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:50]
+    )
+
+
 @member_required()
 @require_GET
 def contracts_page(request):
@@ -377,6 +388,7 @@ def contracts_page(request):
         request,
         "contracts/contracts.html",
         {
+            "events": _subscription_events(request.tenant),
             "rows": selectors.subscription_rows(collectivite=request.tenant, today=today),
             "is_signatory": Role.SIGNATORY in roles_in(request.user, request.tenant),
             "signatories": selectors.signatories_of(collectivite=request.tenant),
@@ -776,6 +788,7 @@ def _collectivite_contracts_page(request, member: Collectivite, *, forms: dict |
         request,
         "contracts/backoffice_contracts.html",
         {
+            "events": _subscription_events(member),
             "member": member,
             "rows": rows,
             "row_forms": [

@@ -281,6 +281,7 @@ def test_request_quote_acceptance_approval_activation_contract_and_termination(
     ]
     mail.refresh_from_db()
     assert (mail.status, mail.years.count()) == ("ended", 1)
+    assert "« Salle de visioconférence » reconduit pour l'année du 01/03/2027" in contracts_2027
     visio_row = contracts_2027.split(f'<tr id="abonnement-{visio.pk}">')[1].split("</tr>")[0]
     assert "<td>01/03/2028</td>" in visio_row  # next tacit renewal
     assert "31/12/2027<br>" in visio_row  # last day to give notice for it
