@@ -185,8 +185,11 @@ def main() -> None:
     try:
         from billing import services
         from billing.models import BillingRun, Invoice
+        from portal.celery import app
 
-        time.sleep(4)  # the worker connects
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=1) and time.monotonic() < deadline:
+            pass  # wait until the worker answers (ping waits one second itself)
         started = time.perf_counter()
         run = services.billing_run_start(as_of=AS_OF, dry_run=False, requested_by=None)
         while True:
