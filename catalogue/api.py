@@ -22,6 +22,8 @@ from catalogue.models import Offer, StrateInclusion, TariffLine, TariffSchedule
 from portal import selectors as portal_selectors
 from portal.access import is_syndicate_staff
 from portal.api_common import ErrorOut, _require
+from portal.api_common import money_out as _money
+from portal.api_common import number_out as _number
 from portal.models import Collectivite
 
 UNKNOWN_OFFER = "Offre inconnue : « {code} »."
@@ -31,18 +33,6 @@ router = Router()
 
 STRATE_ORDER = {value: i for i, value in enumerate(Collectivite.Strate.values)}
 STRATE_LABELS = dict(Collectivite.Strate.choices)
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{domain.money(value):f}"
-
-
-def _number(value: Decimal | None) -> str | None:
-    """A quantity or a rate: no exponent, no trailing zeros ("5", "2.5", "0.055")."""
-    if value is None:
-        return None
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- Schemas ---------------------------------------------------------------------------------

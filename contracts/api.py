@@ -23,7 +23,7 @@ last day covered, as pages show it.
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
@@ -43,6 +43,7 @@ from contracts.models import (
     Termination,
 )
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
+from portal.adapters import recorded_address
 from portal.api_common import ERRORS, WRITE_ERRORS, ErrorOut, InvalidOut, _require
 from portal.api_common import Page as _Page
 from portal.api_common import email_of as _email
@@ -543,12 +544,7 @@ def _subscriptions():
 
 
 def _client_ip(request) -> str | None:
-    from allauth.account.adapter import get_adapter
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return None
+    return recorded_address(request)
 
 
 # --- Requests --------------------------------------------------------------------------------

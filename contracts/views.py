@@ -8,10 +8,8 @@ read filters by `request.tenant`: another collectivité's row is a 404 (DESIGN �
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import PurePosixPath
 
-from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -38,6 +36,7 @@ from contracts.forms import (
 )
 from contracts.models import Quote, QuoteDocument, ServiceRequest, Subscription
 from portal.access import is_syndicate_admin, member_required, roles_in, staff_required
+from portal.adapters import recorded_address
 from portal.models import Collectivite, Role
 from portal.selectors import audit_events_for
 
@@ -79,14 +78,7 @@ def _stored_pdf(document: QuoteDocument):
 
 
 def _client_ip(request) -> str | None:
-    """The address recorded with an acceptance (Q3); None when it cannot be told."""
-    # the whole address (client_address shortens IPv6 to its /64, for throttling only)
-    address = get_adapter(request).get_client_ip(request) or ""
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    return address
+    return recorded_address(request)
 
 
 # --- A collectivité's site: its requests ----------------------------------------------------

@@ -78,3 +78,17 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
 def _login_of(credentials: dict) -> str:
     return credentials.get("email", credentials.get("username", "")).strip().lower()
+
+
+def recorded_address(request) -> str | None:
+    """The client's whole address, as recorded with a signature (Q3); None when it cannot be
+    told. Unlike `client_address`, IPv6 is not shortened: that is for throttling only."""
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import PermissionDenied
+
+    try:
+        address = get_adapter(request).get_client_ip(request) or ""
+        ipaddress.ip_address(address)
+    except (PermissionDenied, ValueError):
+        return None
+    return address
