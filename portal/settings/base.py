@@ -191,7 +191,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Numbers are grouped only where asked (intcomma, euros, quantity): a grouped id in an
+# attribute or a form value ("1 162") would break it.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Static and media --------------------------------------------------------------------
 STATIC_URL = "/static/"
