@@ -39,6 +39,8 @@ REDUCTION_TOO_LARGE = (
     "résiliez l'abonnement entier."
 )
 REDUCTION_NOT_POSITIVE = "Indiquez une quantité à résilier positive."
+ADDITION_NOT_POSITIVE = "Indiquez une quantité à ajouter positive."
+NOT_YEARLY = "Seule une offre annuelle peut être ajoutée à un abonnement."
 NOT_SIGNATORY = "Seul un signataire de la collectivité peut résilier un abonnement."
 
 
@@ -56,55 +58,79 @@ def line_activate(*, line: QuoteLine, activated_on: date, activated_by: User | N
         raise ValidationError({"activated_on": ACTIVATION_BEFORE_APPROVAL})
     collectivite = line.quote.collectivite
     if line.offer.is_yearly:
-        running = (
-            Subscription.objects.select_for_update()
-            .filter(collectivite=collectivite, offer=line.offer)
-            .exclude(status=Subscription.Status.ENDED)
-            .first()
-        )
-        if running is not None and running.status == Subscription.Status.TERMINATING:
-            raise ValidationError(ADDITION_TO_TERMINATING)
-        if running is None:
-            running = Subscription.objects.create(
-                collectivite=collectivite,
-                offer=line.offer,
-                quantity=line.quantity,
-                activated_on=activated_on,
-            )
-            start = rules.term_start(activated_on)
-            ContractYear.objects.create(
-                subscription=running, start=start, end=rules.first_anniversary(activated_on)
-            )
-            summary = (
-                f"Abonnement « {line.offer.name} » activé le {activated_on:%d/%m/%Y} "
-                f"({line.quantity.normalize():f}) : contrat du {start:%d/%m/%Y}, première "
-                f"échéance le {rules.first_anniversary(activated_on):%d/%m/%Y}."
-            )
-        else:
-            running.quantity += line.quantity
-            running.save(update_fields=["quantity"])
-            QuantityChange.objects.create(
-                subscription=running,
-                delta=line.quantity,
-                effective_on=activated_on,
-                quote_line=line,
-                applied=True,
-            )
-            summary = (
-                f"Ajout de {line.quantity.normalize():f} à « {line.offer.name} » le "
-                f"{activated_on:%d/%m/%Y}, aligné sur l'année de contrat "
-                f"({rules.coterm_months(running.activated_on, activated_on)} mois)."
-            )
-        line.subscription = running
-        events.subscription_event(
-            subscription=running,
+        line.subscription = _quantity_add(
+            collectivite=collectivite,
+            offer=line.offer,
+            quantity=line.quantity,
+            on=activated_on,
             actor=activated_by,
-            action="subscription.activated",
-            summary=summary,
+            quote_line=line,
         )
     line.activated_on, line.activated_by = activated_on, activated_by
     line.save(update_fields=["activated_on", "activated_by", "subscription"])
     return line
+
+
+def _quantity_add(
+    *, collectivite, offer, quantity: Decimal, on: date, actor: User | None, quote_line=None
+) -> Subscription:
+    """Start a subscription to a yearly offer on `on` (S1), or add to the running one,
+    co-termed with its contract year (S4). The caller holds the transaction."""
+    running = (
+        Subscription.objects.select_for_update()
+        .filter(collectivite=collectivite, offer=offer)
+        .exclude(status=Subscription.Status.ENDED)
+        .first()
+    )
+    if running is not None and running.status == Subscription.Status.TERMINATING:
+        raise ValidationError(ADDITION_TO_TERMINATING)
+    if running is None:
+        running = Subscription.objects.create(
+            collectivite=collectivite, offer=offer, quantity=quantity, activated_on=on
+        )
+        start = rules.term_start(on)
+        ContractYear.objects.create(
+            subscription=running, start=start, end=rules.first_anniversary(on)
+        )
+        summary = (
+            f"Abonnement « {offer.name} » activé le {on:%d/%m/%Y} "
+            f"({quantity.normalize():f}) : contrat du {start:%d/%m/%Y}, première "
+            f"échéance le {rules.first_anniversary(on):%d/%m/%Y}."
+        )
+    else:
+        running.quantity += quantity
+        running.save(update_fields=["quantity"])
+        QuantityChange.objects.create(
+            subscription=running,
+            delta=quantity,
+            effective_on=on,
+            quote_line=quote_line,
+            applied=True,
+        )
+        summary = (
+            f"Ajout de {quantity.normalize():f} à « {offer.name} » le "
+            f"{on:%d/%m/%Y}, aligné sur l'année de contrat "
+            f"({rules.coterm_months(running.activated_on, on)} mois)."
+        )
+    events.subscription_event(
+        subscription=running, actor=actor, action="subscription.activated", summary=summary
+    )
+    return running
+
+
+@transaction.atomic
+def quantity_add(
+    *, collectivite, offer, quantity: Decimal, on: date, actor: User | None
+) -> Subscription:
+    """Add `quantity` of a yearly offer outside a quote (an approved quota increase, A4):
+    billed like any addition (co-termed, B2), or a new subscription when none runs."""
+    if not offer.is_yearly:
+        raise ValidationError(NOT_YEARLY)
+    if quantity <= 0:
+        raise ValidationError(ADDITION_NOT_POSITIVE)
+    return _quantity_add(
+        collectivite=collectivite, offer=offer, quantity=quantity, on=on, actor=actor
+    )
 
 
 def renewals_run(*, today: date) -> int:
@@ -281,6 +307,9 @@ def renewal_reminders_run(*, today: date) -> int:
 
 
 __all__ = [
+    "ADDITION_NOT_POSITIVE",
+    "NOT_YEARLY",
+    "quantity_add",
     "ACTIVATION_BEFORE_APPROVAL",
     "ADDITION_TO_TERMINATING",
     "LINE_ALREADY_ACTIVE",

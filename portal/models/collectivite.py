@@ -49,6 +49,13 @@ class Collectivite(TenantMixin):
     postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     city = models.CharField(_("commune"), max_length=120, blank=True)
     contact_email = models.EmailField(_("courriel de contact"), blank=True)
+    # Seed 000: mail under the collectivité's own domain when the syndicate manages it.
+    mail_domain = models.CharField(
+        _("domaine de messagerie"),
+        max_length=120,
+        blank=True,
+        help_text=_("Par exemple « mairie-exemple.fr ». Vide : un sous-domaine du syndicat."),
+    )
     logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)
     brand_colour = models.CharField(
         _("couleur"), max_length=7, default="#1d4f91", validators=[colour_validator]

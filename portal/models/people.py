@@ -85,6 +85,11 @@ class Membership(models.Model):
     )
     role = models.CharField(_("rôle"), max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A6 / seed 004: the visio referent's mandatory training, recorded by the syndicate.
+    trained_on = models.DateField(_("formation suivie le"), null=True, blank=True)
+    trained_recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("appartenance")

@@ -230,6 +230,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Connectors to the real systems (issue 6, accounts/connectors/) ------------------------
+# A system left unconfigured makes its accounts fail with "non configuré", never silently.
+DIRECTORY_URL = env("DIRECTORY_URL", "")  # ldap://host:389 or ldaps://host:636
+DIRECTORY_BIND_DN = env("DIRECTORY_BIND_DN", "")
+DIRECTORY_BIND_PASSWORD = env("DIRECTORY_BIND_PASSWORD", "")
+DIRECTORY_BASE_DN = env("DIRECTORY_BASE_DN", "")
+BLUEMIND_URL = env("BLUEMIND_URL", "")
+BLUEMIND_API_KEY = env("BLUEMIND_API_KEY", "")
+NEXTCLOUD_URL = env("NEXTCLOUD_URL", "")
+NEXTCLOUD_USER = env("NEXTCLOUD_USER", "")
+NEXTCLOUD_PASSWORD = env("NEXTCLOUD_PASSWORD", "")  # an app password of an admin account
+BIGBLUEBUTTON_URL = env("BIGBLUEBUTTON_URL", "")  # https://visio.example.fr/bigbluebutton/
+BIGBLUEBUTTON_SECRET = env("BIGBLUEBUTTON_SECRET", "")
+CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
+# Mailboxes are <login>@<domain>: the collectivité's own mail domain when it has one, else
+# <slug>.<MAIL_DEFAULT_DOMAIN>.
+MAIL_DEFAULT_DOMAIN = env("MAIL_DEFAULT_DOMAIN", "mail.localhost")
+
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -1,0 +1,201 @@
+"""Provisioning in the real systems, usage collection, and the daily closing and purge of
+accounts (issue 6, builds 4 and 5; A3, A4, S5).
+
+Tasks are sent from the collectivité's schema and run there (tenant-schemas-celery, P4). They
+are idempotent: each connector call is (accounts/connectors/base.py), and a task first checks
+that the account is still in the state its operation expects, so a task delivered twice, or a
+retry after the account changed, does nothing more. No database lock is held while a system
+is called.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts import services
+from accounts.connectors import registry
+from accounts.connectors.base import ConnectorError, TransientError
+from accounts.models import ProvisioningEvent, ServiceAccount
+from portal import notifications
+from portal.models import Collectivite
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+BACKOFF_BASE = 5  # seconds: 5, 10, 20, 40, 80, 160 — then the account is marked failed
+BACKOFF_MAX = 600
+
+OPERATIONS = {
+    # operation: (states in which it applies, connector methods in order)
+    "create": ((ServiceAccount.State.PENDING,), ("create",)),
+    "update": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("update",)),
+    "purge": ((ServiceAccount.State.CLOSED,), ("disable", "delete")),
+}
+LABELS = {
+    "create": "création",
+    "update": "mise à jour",
+    "disable": "désactivation",
+    "delete": "suppression",
+}
+
+
+def _collectivite() -> Collectivite:
+    return Collectivite.objects.get(schema_name=connection.schema_name)
+
+
+def backoff(retries: int) -> int:
+    return min(BACKOFF_MAX, BACKOFF_BASE * 2**retries)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def provision(self, account_id: int, operation: str) -> str:
+    """Carry one operation of one account to every system it lives in."""
+    states, methods = OPERATIONS[operation]
+    account = ServiceAccount.objects.select_related("offer").filter(pk=account_id).first()
+    if account is None or account.state not in states:
+        return "skipped"
+    collectivite = _collectivite()
+    spec = services.account_spec(account, collectivite)
+    try:
+        connectors = registry.connectors_for(account.offer.system)
+        if operation == "purge":
+            connectors = list(reversed(connectors))  # the services before the directory
+        for connector in connectors:
+            for method in methods:
+                getattr(connector, method)(spec)
+                services.event(
+                    account,
+                    action=method,
+                    system=connector.name,
+                    outcome=ProvisioningEvent.Outcome.OK,
+                    message=f"{LABELS[method].capitalize()} réussie dans {connector.name}.",
+                )
+    except TransientError as exc:
+        final = self.request.retries >= self.max_retries
+        services.event(
+            account,
+            action=operation,
+            outcome=(
+                ProvisioningEvent.Outcome.FAILED if final else ProvisioningEvent.Outcome.RETRY
+            ),
+            message=(
+                f"{exc.reason} — abandon après {self.request.retries + 1} essais."
+                if final
+                else f"{exc.reason} — nouvel essai dans {backoff(self.request.retries)} s."
+            ),
+            detail=exc.detail,
+        )
+        if final:
+            _failed(account, operation, f"{exc.reason} (après {self.request.retries + 1} essais)")
+            return "failed"
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    except ConnectorError as exc:
+        services.event(
+            account,
+            action=operation,
+            outcome=ProvisioningEvent.Outcome.FAILED,
+            message=exc.reason,
+            detail=exc.detail,
+        )
+        _failed(account, operation, exc.reason)
+        return "failed"
+    _succeeded(account, operation, collectivite)
+    return "done"
+
+
+def _failed(account: ServiceAccount, operation: str, reason: str) -> None:
+    with transaction.atomic():
+        locked = ServiceAccount.objects.select_for_update().get(pk=account.pk)
+        locked.failure_reason = reason[:300]
+        fields = ["failure_reason"]
+        if operation == "create" and locked.state == ServiceAccount.State.PENDING:
+            locked.state = ServiceAccount.State.FAILED
+            fields.append("state")
+        locked.save(update_fields=fields)
+
+
+def _succeeded(account: ServiceAccount, operation: str, collectivite: Collectivite) -> None:
+    with transaction.atomic():
+        locked = (
+            ServiceAccount.objects.select_for_update().select_related("offer").get(pk=account.pk)
+        )
+        locked.failure_reason = ""
+        fields = ["failure_reason"]
+        if operation == "create" and locked.state == ServiceAccount.State.PENDING:
+            locked.state, locked.activated_at = ServiceAccount.State.ACTIVE, timezone.now()
+            fields += ["state", "activated_at"]
+            notifications.notify(
+                template="account_ready",
+                to=[locked.email],
+                context=services._mail_context(locked, collectivite),
+            )
+        elif operation == "purge" and locked.state == ServiceAccount.State.CLOSED:
+            locked.state, locked.purged_at = ServiceAccount.State.PURGED, timezone.now()
+            fields += ["state", "purged_at"]
+        locked.save(update_fields=fields)
+
+
+@shared_task
+def collect_usage_here() -> int:
+    """Read the usage of every open account of this schema's collectivité (A4)."""
+    collectivite = _collectivite()
+    read = 0
+    accounts = ServiceAccount.objects.select_related("offer").filter(
+        state__in=(ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING)
+    )
+    by_system: dict[str, object] = {}
+    for account in accounts:
+        try:
+            if account.offer.system not in by_system:
+                by_system[account.offer.system] = registry.system(account.offer.system)
+            connector = by_system[account.offer.system]
+            if connector is None:
+                continue
+            usage = connector.usage(services.account_spec(account, collectivite))
+        except ConnectorError as exc:
+            log.warning("usage of account %s not read: %s", account.pk, exc.reason)
+            continue
+        if usage is None:
+            continue
+        services.usage_record(
+            account=account, collectivite=collectivite, used_bytes=usage.used_bytes
+        )
+        read += 1
+    return read
+
+
+@shared_task
+def daily_here() -> dict:
+    """S5 then A3 for this schema's collectivité: close the accounts of ended subscriptions,
+    then disable and purge the accounts whose export window is over."""
+    collectivite = _collectivite()
+    today = timezone.localdate()
+    closed = services.accounts_close_ended(collectivite=collectivite, today=today)
+    purged = services.accounts_purge_due(today=today)
+    return {"closed": closed, "purge_queued": purged}
+
+
+def _each_collectivite(task) -> int:
+    sent = 0
+    for schema in Collectivite.objects.values_list("schema_name", flat=True):
+        with schema_context(schema):
+            task.delay()
+        sent += 1
+    return sent
+
+
+@shared_task
+def collect_usage() -> int:
+    """Scheduled: one usage collection per collectivité, each in its own schema."""
+    return _each_collectivite(collect_usage_here)
+
+
+@shared_task
+def accounts_daily() -> int:
+    """Scheduled: the daily closing and purge, per collectivité."""
+    return _each_collectivite(daily_here)
