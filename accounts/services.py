@@ -75,6 +75,7 @@ REFUSAL_REASON_REQUIRED = "Indiquez la raison du refus : elle est transmise à l
 CLOSED_BY_SUBSCRIPTION_END = "Fin de l'abonnement au service"
 
 MAX_EXTRA_GB = 500
+ACCOUNTS_PATH = "/comptes-de-service/"
 
 
 # --- Reads needed by the writes -------------------------------------------------------------
@@ -192,7 +193,7 @@ def _mail_context(account: ServiceAccount, collectivite: Collectivite) -> dict:
         "offer": account.offer.name,
         "login": account.login,
         "mailbox": account.mailbox,
-        "url": site_url(collectivite, "accounts"),
+        "url": site_url(collectivite.primary_domain_name, ACCOUNTS_PATH),
     }
 
 
@@ -560,7 +561,7 @@ def quota_request_approve(
     """A4: the syndicate approves: the extra GB join the collectivité's extra-quota
     subscription (billed co-termed, B2), the account's quota grows in the systems."""
     request = (
-        QuotaRequest.objects.select_for_update()
+        QuotaRequest.objects.select_for_update(of=("self",))
         .select_related("account__offer", "requested_by")
         .get(pk=request.pk)
     )
@@ -623,7 +624,7 @@ def quota_request_refuse(
     *, request: QuotaRequest, collectivite: Collectivite, decided_by: User, reason: str
 ) -> QuotaRequest:
     request = (
-        QuotaRequest.objects.select_for_update()
+        QuotaRequest.objects.select_for_update(of=("self",))
         .select_related("account__offer", "requested_by")
         .get(pk=request.pk)
     )

@@ -44,4 +44,13 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.remind_renewals",
         "schedule": crontab(minute=10, hour=8),
     },
+    # Service accounts (A3, A4, S5): usage every hour, closings and purges each night.
+    "accounts-collect-usage": {
+        "task": "accounts.tasks.collect_usage",
+        "schedule": crontab(minute=5),
+    },
+    "accounts-daily": {
+        "task": "accounts.tasks.accounts_daily",
+        "schedule": crontab(minute=40, hour=2),
+    },
 }

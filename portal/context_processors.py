@@ -22,6 +22,7 @@ def portal(request):
         context.update(
             {
                 "current_roles": sorted(Role(r).label for r in roles),
+                "is_functional_admin": Role.FUNCTIONAL_ADMIN in roles,
                 "is_staff_member": is_syndicate_staff(user),
                 "can_manage_collectivites": public and is_syndicate_admin(user),
                 "switchable_collectivites": selectors.collectivites_of_user(user=user),

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
@@ -73,6 +74,22 @@ urlpatterns = [
         contract_views.collectivite_termination_receipt,
         name="collectivite_termination_receipt",
     ),
+    path(
+        "collectivites/<int:pk>/comptes/",
+        account_views.collectivite_accounts,
+        name="collectivite_accounts",
+    ),
+    path(
+        "collectivites/<int:pk>/demandes-de-quota/<int:request_pk>/accorder/",
+        account_views.quota_approve,
+        name="quota_approve",
+    ),
+    path(
+        "collectivites/<int:pk>/demandes-de-quota/<int:request_pk>/refuser/",
+        account_views.quota_refuse,
+        name="quota_refuse",
+    ),
+    path("demandes-de-quota/", account_views.quota_queue, name="quota_queue"),
     path("commandes/", contract_views.work_queue, name="work_queue"),
     path("demandes/<int:pk>/", contract_views.backoffice_request, name="backoffice_request"),
     path(

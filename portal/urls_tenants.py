@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
@@ -54,6 +55,26 @@ urlpatterns = [
         contract_views.termination_receipt,
         name="termination_receipt",
     ),
+    path("comptes-de-service/", account_views.accounts_page, name="accounts"),
+    path("comptes-de-service/creer/", account_views.account_create, name="account_create"),
+    path("comptes-de-service/<int:pk>/", account_views.account_detail, name="account_detail"),
+    path(
+        "comptes-de-service/<int:pk>/fermer/", account_views.account_close, name="account_close"
+    ),
+    path(
+        "comptes-de-service/<int:pk>/restaurer/",
+        account_views.account_restore,
+        name="account_restore",
+    ),
+    path(
+        "comptes-de-service/<int:pk>/relancer/", account_views.account_retry, name="account_retry"
+    ),
+    path(
+        "comptes-de-service/<int:pk>/quota/",
+        account_views.quota_request_create,
+        name="quota_request_create",
+    ),
+    path("mes-comptes/", account_views.my_accounts, name="my_accounts"),
     path("factures/", billing_views.invoices, name="invoices"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),

@@ -1,0 +1,153 @@
+"""Reads of service accounts for pages and the API. Like the services, they run in the
+collectivité's schema, except `pending_quota_requests`, which reads every schema at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from accounts import domain, services
+from accounts.models import LIVE_STATES, QuotaRequest, ServiceAccount
+from catalogue.models import Offer
+from contracts.models import Subscription
+from portal.models import Collectivite
+
+
+@dataclass
+class ServiceRow:
+    """One service of the collectivité on the "Comptes" page: what is subscribed, what is
+    used, its accounts."""
+
+    offer: Offer
+    kind: str
+    subscription: Subscription | None
+    accounts: list[ServiceAccount] = field(default_factory=list)
+    live: int = 0
+    training_missing: bool = False
+    extra_offer: Offer | None = None
+
+    @property
+    def subscribed(self) -> int:
+        return int(self.subscription.quantity) if self.subscription else 0
+
+    @property
+    def remaining(self) -> int:
+        return domain.remaining(self.subscription.quantity, self.live) if self.subscription else 0
+
+    @property
+    def can_create(self) -> bool:
+        return self.subscription is not None and self.remaining > 0 and not self.training_missing
+
+    @property
+    def used_bytes(self) -> int:
+        return sum(a.used_bytes or 0 for a in self.accounts if a.state != "purged")
+
+    @property
+    def quota_bytes(self) -> int:
+        return sum(a.quota_bytes or 0 for a in self.accounts if a.live or a.state == "closing")
+
+
+def service_rows(*, collectivite: Collectivite, today: date) -> list[ServiceRow]:
+    """Every service the collectivité subscribes to or still has accounts in."""
+    accounts = list(
+        ServiceAccount.objects.exclude(state=ServiceAccount.State.PURGED)
+        .select_related("offer")
+        .prefetch_related("quota_requests")
+    )
+    with_accounts = {a.offer_id for a in accounts}
+    rows = []
+    trained = services.referent_trained(collectivite)
+    for offer in services.account_offers():
+        subscription = services.running_subscription(collectivite, offer, today)
+        if subscription is None and offer.pk not in with_accounts:
+            continue
+        kind = services.kind_of(offer) or ""
+        mine = [a for a in accounts if a.offer_id == offer.pk]
+        rows.append(
+            ServiceRow(
+                offer=offer,
+                kind=kind,
+                subscription=subscription,
+                accounts=mine,
+                live=sum(1 for a in mine if a.live),
+                training_missing=kind == "visio" and not trained,
+                extra_offer=services.extra_quota_offer(offer),
+            )
+        )
+    return rows
+
+
+def account_of_collectivite(pk: int) -> ServiceAccount:
+    """In the current schema: another collectivité's account does not exist here."""
+    return ServiceAccount.objects.select_related("offer").get(pk=pk)
+
+
+def accounts_of_holder(email: str) -> list[ServiceAccount]:
+    return list(
+        ServiceAccount.objects.filter(email__iexact=email)
+        .exclude(state=ServiceAccount.State.PURGED)
+        .select_related("offer")
+    )
+
+
+def usage_totals() -> list[dict]:
+    """Per service: accounts open, space used and quota, for the syndicate's usage view."""
+    return list(
+        ServiceAccount.objects.exclude(state=ServiceAccount.State.PURGED)
+        .values("offer__name", "kind")
+        .annotate(
+            live=Count("id", filter=Q(state__in=LIVE_STATES)),
+            closing=Count("id", filter=Q(state=ServiceAccount.State.CLOSING)),
+            failed=Count("id", filter=Q(state=ServiceAccount.State.FAILED)),
+            used=Sum("used_bytes"),
+            quota=Sum("quota_bytes"),
+        )
+        .order_by("offer__name")
+    )
+
+
+@dataclass(frozen=True)
+class PendingQuotaRequest:
+    collectivite_id: int
+    collectivite_name: str
+    request_id: int
+    account_id: int
+    holder: str
+    login: str
+    kind: str
+    extra_gb: int
+    reason: str
+    requested_at: object
+    used_bytes: int | None
+    quota_bytes: int | None
+
+
+def pending_quota_requests() -> list[PendingQuotaRequest]:
+    """The syndicate's queue: pending requests of every collectivité, oldest first, read in
+    one statement across the tenant schemas (schema names come from our own table and are
+    quoted)."""
+    collectivites = list(Collectivite.objects.values_list("pk", "name", "schema_name"))
+    if not collectivites:
+        return []
+    parts, params = [], []
+    quote = connection.ops.quote_name
+    for pk, name, schema in collectivites:
+        parts.append(
+            "SELECT %s, %s, r.id, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
+            "r.extra_gb, r.reason, r.requested_at, a.used_bytes, a.quota_bytes "
+            f"FROM {quote(schema)}.accounts_quotarequest r "
+            f"JOIN {quote(schema)}.accounts_serviceaccount a ON a.id = r.account_id "
+            "WHERE r.status = 'pending'"
+        )
+        params += [pk, name]
+    sql = " UNION ALL ".join(parts) + " ORDER BY 10, 1, 3"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [PendingQuotaRequest(*row) for row in cursor.fetchall()]
+
+
+def quota_requests_recent(limit: int = 20) -> list[QuotaRequest]:
+    return list(QuotaRequest.objects.select_related("account", "decided_by")[:limit])
