@@ -50,6 +50,30 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 
+# --- OpenLDAP slapd, for the directory connector tests --------------------------------------
+# Only the binaries are used: the tests start their own slapd (scripts/slapd.py) on a free port
+# of 127.0.0.1 with a configuration in a temporary folder. The preseed below tells the
+# package not to configure a system directory (no question asked, no database created), so
+# the start its postinst attempts finds no configuration and nothing listens on port 389; a
+# system slapd that is already running is left alone and is not used either.
+if [ ! -x /usr/sbin/slapd ]; then
+    step "Installation d'OpenLDAP slapd (tests de l'annuaire)"
+    as_root=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then as_root=(sudo); fi
+    if command -v apt-get >/dev/null; then
+        if ! { echo "slapd slapd/no_configuration boolean true" |
+                   "${as_root[@]}" debconf-set-selections &&
+               "${as_root[@]}" apt-get update &&
+               "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+                   apt-get install -y --no-install-recommends slapd ldap-utils; }; then
+            echo "ATTENTION : l'installation de slapd a échoué ; les tests de l'annuaire échoueront." >&2
+        fi
+    else
+        echo "ATTENTION : apt-get est absent, slapd (/usr/sbin/slapd) n'est pas installé ;" \
+             "les tests de l'annuaire échoueront." >&2
+    fi
+fi
+
 # --- PostgreSQL and Redis ------------------------------------------------------------------
 step "PostgreSQL et Redis"
 mkdir -p .data

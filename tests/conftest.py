@@ -13,6 +13,8 @@ from portal import services
 from portal.models import Collectivite, Role
 from tests.factories import MembershipFactory, UserFactory, valid_siret
 
+pytest_plugins = ["tests.support.slapd"]
+
 TEST_PASSWORD = "Mot-de-passe-2026!"
 
 TEST_TENANTS = {
