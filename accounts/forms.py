@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts import services
+from accounts import domain, services
 from contracts.forms import DATE_WIDGET
 
 
@@ -29,6 +29,12 @@ class AccountCreateForm(forms.Form):
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["offer"].choices = [(o.code, o.name) for o in offers]
+
+    def clean_login(self) -> str:
+        login = domain.normalise_login(self.cleaned_data["login"])
+        if not domain.login_valid(login):
+            raise forms.ValidationError(services.LOGIN_INVALID)
+        return login
 
     def to_data(self) -> services.AccountData:
         data = self.cleaned_data

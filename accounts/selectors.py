@@ -42,8 +42,9 @@ class ServiceRow:
         return self.subscription is not None and self.remaining > 0 and not self.training_missing
 
     @property
-    def used_bytes(self) -> int:
-        return sum(a.used_bytes or 0 for a in self.accounts if a.state != "purged")
+    def used_bytes(self) -> int | None:
+        read = [a.used_bytes for a in self.accounts if a.used_bytes is not None]
+        return sum(read) if read else None
 
     @property
     def quota_bytes(self) -> int:
@@ -125,6 +126,14 @@ class PendingQuotaRequest:
     quota_bytes: int | None
 
 
+# Schema names come from our own table (django-tenants validates them) and are quoted.
+PENDING_SQL = (
+    "SELECT %s, %s, r.id, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
+    "r.extra_gb, r.reason, r.requested_at, a.used_bytes, a.quota_bytes "
+    "FROM {source} WHERE r.status = 'pending'"
+)
+
+
 def pending_quota_requests() -> list[PendingQuotaRequest]:
     """The syndicate's queue: pending requests of every collectivité, oldest first, read in
     one statement across the tenant schemas (schema names come from our own table and are
@@ -135,13 +144,11 @@ def pending_quota_requests() -> list[PendingQuotaRequest]:
     parts, params = [], []
     quote = connection.ops.quote_name
     for pk, name, schema in collectivites:
-        parts.append(
-            "SELECT %s, %s, r.id, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
-            "r.extra_gb, r.reason, r.requested_at, a.used_bytes, a.quota_bytes "
-            f"FROM {quote(schema)}.accounts_quotarequest r "
-            f"JOIN {quote(schema)}.accounts_serviceaccount a ON a.id = r.account_id "
-            "WHERE r.status = 'pending'"
+        source = (
+            f"{quote(schema)}.accounts_quotarequest r "
+            f"JOIN {quote(schema)}.accounts_serviceaccount a ON a.id = r.account_id"
         )
+        parts.append(PENDING_SQL.format(source=source))
         params += [pk, name]
     sql = " UNION ALL ".join(parts) + " ORDER BY 10, 1, 3"
     with connection.cursor() as cursor:

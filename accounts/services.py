@@ -43,8 +43,8 @@ NOT_SUBSCRIBED = (
     "catalogue avant de créer des comptes."
 )
 QUANTITY_REACHED = (
-    "Les {quantity} comptes souscrits pour « {offer} » sont tous utilisés. Pour en créer un "
-    "autre, fermez un compte ou commandez des comptes supplémentaires."
+    "Tous les comptes souscrits pour « {offer} » sont utilisés ({quantity} sur {quantity}). "
+    "Pour en créer un autre, fermez un compte ou commandez des comptes supplémentaires."
 )
 LOGIN_INVALID = (
     "L'identifiant ne peut contenir que des lettres minuscules sans accent, des chiffres, des "

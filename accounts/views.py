@@ -313,7 +313,7 @@ def collectivite_accounts(request, pk: int):
     referents = list(
         Membership.objects.filter(collectivite=collectivite, role=Role.VISIO_REFERENT)
         .select_related("user", "trained_recorded_by")
-        .order_by("user__last_name")
+        .order_by("user__full_name")
     )
     training_form = TrainingForm(request.POST or None, referents=referents)
     if request.method == "POST":

@@ -6,93 +6,272 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0002_admin_group_manages_catalogue'),
-        ('contracts', '0004_termination_quantity_held_one_running_subscription'),
+        ("catalogue", "0002_admin_group_manages_catalogue"),
+        ("contracts", "0004_termination_quantity_held_one_running_subscription"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceAccount',
+            name="ServiceAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('mail', 'Messagerie'), ('drive', 'Stockage en ligne'), ('visio', 'Visioconférence')], max_length=8, verbose_name='service')),
-                ('given_name', models.CharField(max_length=80, verbose_name='prénom')),
-                ('surname', models.CharField(max_length=80, verbose_name='nom')),
-                ('email', models.EmailField(max_length=254, verbose_name='adresse du titulaire')),
-                ('login', models.CharField(max_length=64, verbose_name='identifiant')),
-                ('mailbox', models.EmailField(blank=True, max_length=254, verbose_name='adresse de messagerie')),
-                ('quota_bytes', models.BigIntegerField(blank=True, null=True, verbose_name='quota (octets)')),
-                ('extra_quota_gb', models.PositiveIntegerField(default=0, verbose_name='quota supplémentaire (Go)')),
-                ('used_bytes', models.BigIntegerField(blank=True, null=True, verbose_name='espace utilisé (octets)')),
-                ('usage_read_at', models.DateTimeField(blank=True, null=True, verbose_name='usage relevé le')),
-                ('warned_percent', models.PositiveSmallIntegerField(default=0)),
-                ('room_id', models.CharField(blank=True, max_length=80, verbose_name='salle')),
-                ('room_name', models.CharField(blank=True, max_length=120, verbose_name='nom de la salle')),
-                ('state', models.CharField(choices=[('pending', 'en cours de création'), ('active', 'actif'), ('failed', 'en échec'), ('closing', 'fermé, exportable'), ('closed', 'désactivé'), ('purged', 'supprimé')], db_index=True, default='pending', max_length=8, verbose_name='état')),
-                ('failure_reason', models.CharField(blank=True, max_length=300, verbose_name="raison de l'échec")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_on', models.DateField(blank=True, null=True, verbose_name='fermé le')),
-                ('close_reason', models.CharField(blank=True, max_length=200, verbose_name='motif de fermeture')),
-                ('purged_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalogue.offer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("mail", "Messagerie"),
+                            ("drive", "Stockage en ligne"),
+                            ("visio", "Visioconférence"),
+                        ],
+                        max_length=8,
+                        verbose_name="service",
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=80, verbose_name="prénom")),
+                ("surname", models.CharField(max_length=80, verbose_name="nom")),
+                ("email", models.EmailField(max_length=254, verbose_name="adresse du titulaire")),
+                ("login", models.CharField(max_length=64, verbose_name="identifiant")),
+                (
+                    "mailbox",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="adresse de messagerie"
+                    ),
+                ),
+                (
+                    "quota_bytes",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="quota (octets)"),
+                ),
+                (
+                    "extra_quota_gb",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="quota supplémentaire (Go)"
+                    ),
+                ),
+                (
+                    "used_bytes",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="espace utilisé (octets)"
+                    ),
+                ),
+                (
+                    "usage_read_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="usage relevé le"),
+                ),
+                ("warned_percent", models.PositiveSmallIntegerField(default=0)),
+                ("room_id", models.CharField(blank=True, max_length=80, verbose_name="salle")),
+                (
+                    "room_name",
+                    models.CharField(blank=True, max_length=120, verbose_name="nom de la salle"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "en cours de création"),
+                            ("active", "actif"),
+                            ("failed", "en échec"),
+                            ("closing", "fermé, exportable"),
+                            ("closed", "désactivé"),
+                            ("purged", "supprimé"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=8,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "failure_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="raison de l'échec"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_on", models.DateField(blank=True, null=True, verbose_name="fermé le")),
+                (
+                    "close_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="motif de fermeture"),
+                ),
+                ("purged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalogue.offer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compte de service',
-                'verbose_name_plural': 'comptes de service',
-                'ordering': ['kind', 'surname', 'given_name', 'id'],
+                "verbose_name": "compte de service",
+                "verbose_name_plural": "comptes de service",
+                "ordering": ["kind", "surname", "given_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='QuotaRequest',
+            name="QuotaRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('extra_gb', models.PositiveIntegerField(verbose_name='espace supplémentaire demandé (Go)')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('status', models.CharField(choices=[('pending', 'en attente du syndicat'), ('approved', 'accordée'), ('refused', 'refusée'), ('cancelled', 'annulée')], default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('refusal_reason', models.TextField(blank=True, verbose_name='raison du refus')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contracts.subscription')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quota_requests', to='accounts.serviceaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "extra_gb",
+                    models.PositiveIntegerField(verbose_name="espace supplémentaire demandé (Go)"),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "en attente du syndicat"),
+                            ("approved", "accordée"),
+                            ("refused", "refusée"),
+                            ("cancelled", "annulée"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("refusal_reason", models.TextField(blank=True, verbose_name="raison du refus")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contracts.subscription",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quota_requests",
+                        to="accounts.serviceaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande de quota',
-                'ordering': ['-requested_at', '-id'],
+                "verbose_name": "demande de quota",
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProvisioningEvent',
+            name="ProvisioningEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(max_length=20)),
-                ('system', models.CharField(blank=True, max_length=40)),
-                ('outcome', models.CharField(choices=[('ok', 'réussi'), ('retry', 'nouvel essai prévu'), ('failed', 'échec'), ('info', 'information')], max_length=8)),
-                ('message', models.CharField(blank=True, max_length=500)),
-                ('detail', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='accounts.serviceaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("action", models.CharField(max_length=20)),
+                ("system", models.CharField(blank=True, max_length=40)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ok", "réussi"),
+                            ("retry", "nouvel essai prévu"),
+                            ("failed", "échec"),
+                            ("info", "information"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=500)),
+                ("detail", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="accounts.serviceaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='serviceaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'purged'), _negated=True), fields=('kind', 'login'), name='account_login_unique_per_kind'),
+            model_name="serviceaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "purged"), _negated=True),
+                fields=("kind", "login"),
+                name="account_login_unique_per_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quotarequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('account',), name='one_pending_quota_request_per_account'),
+            model_name="quotarequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("account",),
+                name="one_pending_quota_request_per_account",
+            ),
         ),
     ]

@@ -46,7 +46,7 @@ def test_a2_accounts_within_the_quantity_subscribed(
         create(tenant, functional_admin, catalogue.mail, "bruno")
         with pytest.raises(ValidationError) as refused:
             create(tenant, functional_admin, catalogue.mail, "carla")
-        assert "Les 2 comptes souscrits" in refused.value.messages[0]
+        assert "sont utilisés (2 sur 2)" in refused.value.messages[0]
         assert "commandez des comptes supplémentaires" in refused.value.messages[0]
         assert not ServiceAccount.objects.filter(login="carla").exists()
         # Closing one frees its seat.
@@ -159,7 +159,7 @@ def test_a3_restore_stays_within_the_quantity(
             services.account_restore(
                 account=anne, collectivite=tenant, restored_by=functional_admin, today=TODAY
             )
-    assert "sont tous utilisés" in full.value.messages[0]
+    assert "sont utilisés (2 sur 2)" in full.value.messages[0]
 
 
 def test_a3_closing_tells_the_holder_how_to_export(
@@ -273,13 +273,15 @@ def test_a4_quota_request_approved_is_billed_and_raises_the_quota(
         )
         account.refresh_from_db()
         request.refresh_from_db()
-        assert account.quota_bytes == 5 * GB and account.extra_quota_gb == 3
+        assert account.quota_bytes == 5 * GB
+        assert account.extra_quota_gb == 3
         assert request.status == QuotaRequest.Status.APPROVED
         assert account.events.filter(
             action="quota", outcome=ProvisioningEvent.Outcome.INFO
         ).exists()
     extra = Subscription.objects.get(collectivite=tenant, offer=catalogue.extra_quota)
-    assert extra.quantity == Decimal("3") and extra.activated_on == date(2026, 5, 12)
+    assert extra.quantity == Decimal("3")
+    assert extra.activated_on == date(2026, 5, 12)
     # Billed by the billing run: a contract year from May (S1), 3 GB at 3.00 €.
     items = billing_selectors.due_items(collectivite=tenant, as_of=date(2026, 6, 1))
     [line] = [i for i in items if i.offer_id == catalogue.extra_quota.pk]
