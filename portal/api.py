@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 
+from accounts.api import router as accounts_router
 from billing.api import router as billing_router
 from catalogue.api import router as catalogue_router
 from contracts.api import router as contracts_router
@@ -192,3 +193,4 @@ api.add_router("", catalogue_router)
 # Requests, quotes, subscriptions and terminations.
 api.add_router("", contracts_router)
 api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports
+api.add_router("", accounts_router)  # service accounts, usage, quota requests
