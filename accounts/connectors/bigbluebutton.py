@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import xml.etree.ElementTree as ET  # noqa: S405 — see the module docstring
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 

@@ -120,7 +120,7 @@ class BlueMindConnector:
 
     def create(self, spec: AccountSpec) -> None:
         """Look the login up first, so that a second run finds the user the first created."""
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._find(domain, login)
         if found is None:
             value = self._new_user(spec, login)
@@ -130,7 +130,7 @@ class BlueMindConnector:
         self._carry_message_size(spec)
 
     def update(self, spec: AccountSpec) -> None:
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._require(domain, login, spec)
         self._save(domain, found, spec, archived=bool(found["value"].get("archived")))
         self._carry_message_size(spec)
@@ -138,19 +138,19 @@ class BlueMindConnector:
     def disable(self, spec: AccountSpec) -> None:
         """`archived` users cannot sign in; nothing is deleted. An absent user is already as
         disabled as can be: a purge (disable, then delete) retried after its delete passes."""
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._find(domain, login)
         if found is not None:
             self._set_archived(domain, found, archived=True)
 
     def enable(self, spec: AccountSpec) -> None:
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._require(domain, login, spec)
         self._set_archived(domain, found, archived=False)
 
     def delete(self, spec: AccountSpec) -> None:
         """Delete the user and its mailbox (IUser.delete), then follow the task it returns."""
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._find(domain, login)
         if found is None:
             return
@@ -164,7 +164,7 @@ class BlueMindConnector:
             self._wait_for_task(str(task["id"]), spec)
 
     def usage(self, spec: AccountSpec) -> Usage:
-        domain, login = _address(spec)
+        domain, login = self._locate(spec)
         found = self._require(domain, login, spec)
         response = self._http.request(
             "GET", f"mailboxes/{_seg(domain)}/{_seg(found['uid'])}/_quota"
@@ -178,6 +178,12 @@ class BlueMindConnector:
         )
 
     # --- users ---------------------------------------------------------------------------------
+
+    def _locate(self, spec: AccountSpec) -> tuple[str, str]:
+        """(domain uid, login): the login is the address's local part, the domain its domain
+        part unless the connector was given the BlueMind domain uid."""
+        domain, login = _address(spec)
+        return self._domain_uid or domain, login
 
     def _find(self, domain: str, login: str) -> dict[str, Any] | None:
         response = self._http.request(

@@ -19,7 +19,7 @@ too with v2-style controllers — except 997 (not authenticated), which comes as
 codes depend on the call (add user: 102 exists, 104 group missing, 105 not allowed, 107 a
 password-policy hint; edit: 101 user missing, 102 invalid value, 103 unknown field) and on
 the server's generation: recent servers answer 404 (OCSNotFoundException) where older ones
-answered 998, 403 for "forbidden", 996/999 for a server or unknown error. `_ocs_error` maps
+answered 998, 403 for "forbidden", 996/999 for a server or unknown error. `ocs_error` maps
 them: 996/999 → TransientError, everything else → PermanentError with a French reason; the
 server's own message (we ask for French) goes to the detail.
 
@@ -224,29 +224,33 @@ class NextcloudConnector:
         if code in OK_CODES or code in accepted:
             return code, payload["ocs"].get("data")
         note = f"{path.split('/')[-1]} : OCS {code} {meta.get('message') or ''}".strip()
-        raise self._ocs_error(code, method, path, spec, self._http.detail(response, note=note))
-
-    def _ocs_error(
-        self, code: int, method: str, path: str, spec: AccountSpec | None, detail: str
-    ) -> ConnectorError:
         uid = spec.uid if spec is not None else path
-        if code in TRANSIENT_CODES:
-            return TransientError(UNAVAILABLE.format(system=self.name), detail=detail)
-        if code == 997:
-            return PermanentError(CREDENTIALS_REFUSED.format(system=self.name), detail=detail)
-        if code == 403:
-            return PermanentError(FORBIDDEN.format(system=self.name), detail=detail)
-        if code in NOT_FOUND_CODES:
-            return PermanentError(ACCOUNT_MISSING.format(uid=uid), detail=detail)
-        adding = path == "users"
-        editing = method == "PUT" and path.count("/") == 1  # PUT users/{userid}, key/value
-        if (adding and code == 104) or (path.endswith("/groups") and code == 102):
-            return PermanentError(GROUP_MISSING.format(uid=uid), detail=detail)
-        if (adding and code in (101, 107)) or (editing and code in (102, 103)):
-            return PermanentError(INVALID_VALUE.format(uid=uid), detail=detail)
-        if editing and code == 101:
-            return PermanentError(ACCOUNT_MISSING.format(uid=uid), detail=detail)
-        return PermanentError(REFUSED.format(uid=uid, code=code), detail=detail)
+        raise ocs_error(
+            code, method=method, path=path, uid=uid, detail=self._http.detail(response, note=note)
+        )
+
+
+def ocs_error(code: int, *, method: str, path: str, uid: str, detail: str = "") -> ConnectorError:
+    """The error an OCS statuscode stands for, for the call `method path` on user `uid`."""
+    system = NextcloudConnector.name
+    if code in TRANSIENT_CODES:
+        return TransientError(UNAVAILABLE.format(system=system), detail=detail)
+    if code == 997:
+        return PermanentError(CREDENTIALS_REFUSED.format(system=system), detail=detail)
+    if code == 403:
+        return PermanentError(FORBIDDEN.format(system=system), detail=detail)
+    if code in NOT_FOUND_CODES:
+        return PermanentError(ACCOUNT_MISSING.format(uid=uid), detail=detail)
+    adding = method == "POST" and path == "users"
+    editing = method == "PUT" and path.count("/") == 1  # PUT users/{userid} key=…&value=…
+    joining = method == "POST" and path.endswith("/groups")
+    if (adding and code == 104) or (joining and code == 102):
+        return PermanentError(GROUP_MISSING.format(uid=uid), detail=detail)
+    if (adding and code in (101, 107)) or (editing and code in (102, 103)):
+        return PermanentError(INVALID_VALUE.format(uid=uid), detail=detail)
+    if (editing and code == 101) or (joining and code == 103):
+        return PermanentError(ACCOUNT_MISSING.format(uid=uid), detail=detail)
+    return PermanentError(REFUSED.format(uid=uid, code=code), detail=detail)
 
 
 def _seg(value: str) -> str:
