@@ -17,8 +17,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from accounts import domain
 from accounts.connectors.base import AccountSpec
@@ -198,10 +199,17 @@ def _mail_context(account: ServiceAccount, collectivite: Collectivite) -> dict:
 
 
 def _queue(operation: str, account: ServiceAccount) -> None:
+    """Send the provisioning task once the transaction commits, from the account's schema
+    (the commit may come after a back-office view has left it)."""
+    pk, schema = account.pk, connection.schema_name
+    transaction.on_commit(lambda: _send(schema, pk, operation))
+
+
+def _send(schema: str, pk: int, operation: str) -> None:
     from accounts import tasks
 
-    pk = account.pk
-    transaction.on_commit(lambda: tasks.provision.delay(pk, operation))
+    with schema_context(schema):
+        tasks.provision.delay(pk, operation)
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -452,14 +460,8 @@ def accounts_purge_due(*, today: date) -> int:
     # Purges that failed earlier (still "closed") are tried again each day.
     for account in ServiceAccount.objects.filter(state=ServiceAccount.State.CLOSED):
         if account.failure_reason:
-            transaction.on_commit(lambda pk=account.pk: _requeue_purge(pk))
+            _queue("purge", account)
     return due
-
-
-def _requeue_purge(pk: int) -> None:
-    from accounts import tasks
-
-    tasks.provision.delay(pk, "purge")
 
 
 # --- Usage (A4) -------------------------------------------------------------------------------
