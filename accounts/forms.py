@@ -11,7 +11,7 @@ from contracts.forms import DATE_WIDGET
 class AccountCreateForm(forms.Form):
     offer = forms.ChoiceField(label="Service")
     given_name = forms.CharField(label="Prénom du titulaire", max_length=80)
-    surname = forms.CharField(label="Nom du titulaire", max_length=80)
+    surname = forms.CharField(label="Nom de famille du titulaire", max_length=80)
     email = forms.EmailField(
         label="Adresse électronique du titulaire",
         help_text="Pour le prévenir de la création, de l'usage de son quota et d'une fermeture.",

@@ -2,8 +2,12 @@
 rooms with their quotas and usage (A1–A6, S5), quota-increase requests, and the log of what
 the provisioning did in the real systems.
 
-The offer an account counts against, and the subscription that pays for it, live in the
-public schema: a tenant model may point there, never the other way round.
+The offer an account counts against, the subscription that pays for it and the people who
+acted live in the public schema: a tenant model may point there, never the other way round.
+Those foreign keys are `DO_NOTHING` for Django — a deletion in the public schema cannot see
+the tenant tables, and its collector would query them where they do not exist — while the
+database's own constraint still refuses to delete a row an account refers to (offers and
+subscriptions are never deleted; people are deactivated, not deleted).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class ServiceAccount(models.Model):
         PURGED = "purged", _("supprimé")
 
     kind = models.CharField(_("service"), max_length=8, choices=Kind.choices)
-    offer = models.ForeignKey("catalogue.Offer", on_delete=models.PROTECT, related_name="+")
+    offer = models.ForeignKey("catalogue.Offer", on_delete=models.DO_NOTHING, related_name="+")
     given_name = models.CharField(_("prénom"), max_length=80)
     surname = models.CharField(_("nom"), max_length=80)
     email = models.EmailField(_("adresse du titulaire"))
@@ -54,12 +58,20 @@ class ServiceAccount(models.Model):
     failure_reason = models.CharField(_("raison de l'échec"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     activated_at = models.DateTimeField(null=True, blank=True)
     closed_on = models.DateField(_("fermé le"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     close_reason = models.CharField(_("motif de fermeture"), max_length=200, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
@@ -121,16 +133,24 @@ class QuotaRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(auto_now_add=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
     refusal_reason = models.TextField(_("raison du refus"), blank=True)
     # The public-schema subscription that carries (and bills) the extra quota once approved.
     subscription = models.ForeignKey(
-        "contracts.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "contracts.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
 
     class Meta:
@@ -166,7 +186,11 @@ class ProvisioningEvent(models.Model):
     message = models.CharField(max_length=500, blank=True)
     detail = models.TextField(blank=True)  # technical: status, body excerpt; never a secret
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
     )
 
     class Meta:

@@ -161,6 +161,34 @@ def run(started_at: float, children: list[tuple[str, subprocess.Popen]]) -> int:
     except services.ServiceError as exc:
         raise Failure(str(exc)) from exc
 
+    # The systems behind the services (directory, mail, drive, visio): local stand-ins when
+    # none is configured, so that accounts created in the demo are really provisioned.
+    connector_settings = ("DIRECTORY_URL", "BLUEMIND_URL", "NEXTCLOUD_URL", "BIGBLUEBUTTON_URL")
+    if not any(env.get(name) for name in connector_settings):
+        say("Démarrage de l'annuaire et des services de démonstration (BlueMind, Nextcloud, BBB)…")
+        systems_env = DATA / "systems.env"
+        systems_env.unlink(missing_ok=True)
+        children.append(
+            (
+                "les services de démonstration",
+                start(
+                    "systems",
+                    [PYTHON, "scripts/demo_systems.py", "--env-file", str(systems_env)],
+                    env,
+                ),
+            )
+        )
+        deadline = time.monotonic() + 60
+        while not systems_env.exists():
+            check_children(children)
+            if time.monotonic() > deadline:
+                raise Failure("Les services de démonstration ne démarrent pas.")
+            time.sleep(0.2)
+        lines = systems_env.read_text().splitlines()
+        env.update(line.split("=", 1) for line in lines if "=" in line)
+        with (DATA / "run.env").open("a") as run_env:
+            run_env.write("\n".join(lines) + "\n")
+
     manage(env, "migrate_schemas", "--shared")
     manage(env, "migrate_schemas", "--tenant")  # the collectivités already created, if any
     manage(env, "ensure_tenant_template")

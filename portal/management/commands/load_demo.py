@@ -89,6 +89,14 @@ PEOPLE = [
     ("secretaire@brevands.demo", "Claire Lemonnier", "val-de-saire", Role.AGENT),
     ("president@cc-bocage.demo", "Henri Lefranc", "cc-bocage", Role.SIGNATORY),
 ]
+# (offer, given name, surname, holder's address, login): Val-de-Saire's service accounts.
+DEMO_ACCOUNTS = [
+    ("messagerie-bluemind", "Julien", "Hamel", "admin@val-de-saire.demo", "julien.hamel"),
+    ("messagerie-bluemind", "Paul", "Lecoq", "agent@val-de-saire.demo", "paul.lecoq"),
+    ("messagerie-bluemind", "Anne", "Duval", "maire@val-de-saire.demo", "anne.duval"),
+    ("stockage-nextcloud", "Paul", "Lecoq", "agent@val-de-saire.demo", "paul.lecoq"),
+    ("visio-bigbluebutton", "Marc", "Leroux", "referent@val-de-saire.demo", "marc.leroux"),
+]
 # (collectivité slug, offer code, quantity, activated on): what the demo collectivités hold.
 SUBSCRIPTIONS = [
     ("val-de-saire", "messagerie-bluemind", 12, date(2025, 3, 17)),
@@ -185,6 +193,7 @@ class Command(BaseCommand):
         self._subscriptions()
         self._framework_agreement()
         self._quote_to_sign()
+        self._accounts()
         self._print_logins()
 
     def _quote_to_sign(self) -> None:
@@ -211,6 +220,44 @@ class Command(BaseCommand):
             if offer is not None:
                 contract_services.quote_line_set(quote=quote, offer=offer, quantity=quantity)
         contract_services.quote_send(quote=quote, sent_by=None, today=today)
+
+    def _accounts(self) -> None:
+        """Service accounts of Val-de-Saire (mailboxes, drive, a visio room after the
+        referent's training), queued for provisioning: the worker creates them in the
+        directory and the services as soon as it starts."""
+        from datetime import date
+
+        from django.utils import timezone
+        from django_tenants.utils import schema_context
+
+        from accounts import services as account_services
+        from accounts.models import ServiceAccount
+        from portal.models import Membership
+
+        collectivite = Collectivite.objects.get(slug="val-de-saire")
+        referent = Membership.objects.filter(
+            collectivite=collectivite, role=Role.VISIO_REFERENT, trained_on__isnull=True
+        ).first()
+        if referent is not None:
+            referent.trained_on = date(2025, 9, 15)
+            referent.save(update_fields=["trained_on"])
+        admin = User.objects.get(email="admin@val-de-saire.demo")
+        with schema_context(collectivite.schema_name):
+            if ServiceAccount.objects.exists():
+                return
+            for offer, given, surname, email, login in DEMO_ACCOUNTS:
+                account_services.account_create(
+                    collectivite=collectivite,
+                    data=account_services.AccountData(
+                        offer_code=offer,
+                        given_name=given,
+                        surname=surname,
+                        email=email,
+                        login=login,
+                    ),
+                    created_by=admin,
+                    today=timezone.localdate(),
+                )
 
     def _framework_agreement(self) -> None:
         from datetime import date
