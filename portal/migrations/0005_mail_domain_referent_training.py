@@ -6,25 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_syndicate_treasury_account'),
+        ("portal", "0004_syndicate_treasury_account"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='collectivite',
-            name='mail_domain',
-            field=models.CharField(blank=True, help_text='Par exemple « mairie-exemple.fr ». Vide : un sous-domaine du syndicat.', max_length=120, verbose_name='domaine de messagerie'),
+            model_name="collectivite",
+            name="mail_domain",
+            field=models.CharField(
+                blank=True,
+                help_text="Par exemple « mairie-exemple.fr ». Vide : un sous-domaine du syndicat.",
+                max_length=120,
+                verbose_name="domaine de messagerie",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='trained_on',
-            field=models.DateField(blank=True, null=True, verbose_name='formation suivie le'),
+            model_name="membership",
+            name="trained_on",
+            field=models.DateField(blank=True, null=True, verbose_name="formation suivie le"),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='trained_recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="membership",
+            name="trained_recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
