@@ -177,7 +177,26 @@ def daily_here() -> dict:
     today = timezone.localdate()
     closed = services.accounts_close_ended(collectivite=collectivite, today=today)
     purged = services.accounts_purge_due(today=today)
-    return {"closed": closed, "purge_queued": purged}
+    return {"closed": closed, "purge_queued": purged, "recordings_deleted": _recordings_purge()}
+
+
+def _recordings_purge() -> int:
+    """Seed 004: visio recordings are kept 7 days (the offer's retention), then destroyed —
+    BigBlueButton has no per-room retention, so the portal deletes the older ones."""
+    collectivite = _collectivite()
+    deleted = 0
+    rooms = ServiceAccount.objects.select_related("offer").filter(
+        kind="visio", state__in=(ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING)
+    )
+    for account in rooms:
+        try:
+            connector = registry.system(account.offer.system)
+            purge = getattr(connector, "recordings_purge", None)
+            if purge is not None:
+                deleted += purge(services.account_spec(account, collectivite), now=timezone.now())
+        except ConnectorError as exc:
+            log.warning("recordings of room %s not purged: %s", account.room_id, exc.reason)
+    return deleted
 
 
 def _each_collectivite(task) -> int:

@@ -225,3 +225,28 @@ def test_closed_accounts_are_purged_from_every_system_after_three_months(
     assert account.state == ServiceAccount.State.PURGED
     assert directory_entry(systems.directory, "test.anne") is None
     assert systems.bluemind.state.users == {}
+
+
+def test_seed_004_recordings_are_deleted_after_seven_days(
+    systems, tenant, fadmin, catalogue, subscribe, in_schema, run, make_member
+):
+    import time as clock
+
+    subscribe(catalogue.visio, 1)
+    referent = make_member(tenant, Role.VISIO_REFERENT)
+    Membership.objects.filter(user=referent).update(trained_on=date(2026, 2, 1))
+    with in_schema(tenant):
+        account = create(run, tenant, fadmin, catalogue.visio, "salle")
+    now_ms = int(clock.time() * 1000)
+    day_ms = 86_400_000
+    old = systems.bigbluebutton.state.add_recording(
+        account.room_id, end_time_ms=now_ms - 8 * day_ms
+    )
+    recent = systems.bigbluebutton.state.add_recording(
+        account.room_id, end_time_ms=now_ms - 6 * day_ms
+    )
+    result = tasks.accounts_daily.delay().get()
+    assert result >= 1
+    recordings = systems.bigbluebutton.state.recordings
+    assert recordings[old].state == "deleted"  # as bbb-web does on deleteRecordings
+    assert recordings[recent].state == "published"
