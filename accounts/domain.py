@@ -21,12 +21,14 @@ LOGIN_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 def export_until(closed_on: date) -> date:
     """The last day a closed account stays readable for export (A3): three months after
     closing, the same day of the month or the month's last day."""
-    return closed_on + EXPORT_WINDOW - timedelta(days=1)
+    end: date = closed_on + EXPORT_WINDOW
+    return end - timedelta(days=1)
 
 
 def purge_on(closed_on: date) -> date:
     """The day the closed account is disabled and purged from every system."""
-    return closed_on + EXPORT_WINDOW
+    end: date = closed_on + EXPORT_WINDOW
+    return end
 
 
 def restore_until(closed_on: date) -> date:
