@@ -21,6 +21,15 @@ TENANT_ONLY = {_app_label(a) for a in settings.TENANT_APPS} - {
     _app_label(a) for a in settings.SHARED_APPS
 }
 OUR_SHARED = ["portal", "catalogue", "contracts", "billing"]
+# The project's wiring lives in the `portal` package: the two URL confs and the API assemble
+# every app's views and routers, and the demo loader fills every app. They import tenant apps
+# by design; no model, service or task of a shared app does.
+PROJECT_WIRING = {
+    "portal/urls_tenants.py",
+    "portal/urls_public.py",
+    "portal/api.py",
+    "portal/management/commands/load_demo.py",
+}
 
 
 def test_the_tenant_only_apps_are_known():
@@ -39,6 +48,8 @@ def test_shared_models_never_point_at_tenant_models(label):
 @pytest.mark.parametrize("label", OUR_SHARED)
 def test_shared_apps_never_import_tenant_apps(label):
     for path in (ROOT / label).rglob("*.py"):
+        if str(path.relative_to(ROOT)) in PROJECT_WIRING:
+            continue
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
             names = []
