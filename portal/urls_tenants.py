@@ -58,9 +58,7 @@ urlpatterns = [
     path("comptes-de-service/", account_views.accounts_page, name="accounts"),
     path("comptes-de-service/creer/", account_views.account_create, name="account_create"),
     path("comptes-de-service/<int:pk>/", account_views.account_detail, name="account_detail"),
-    path(
-        "comptes-de-service/<int:pk>/fermer/", account_views.account_close, name="account_close"
-    ),
+    path("comptes-de-service/<int:pk>/fermer/", account_views.account_close, name="account_close"),
     path(
         "comptes-de-service/<int:pk>/restaurer/",
         account_views.account_restore,
