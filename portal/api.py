@@ -118,6 +118,7 @@ class CollectiviteIn(Schema):
     postcode: str = ""
     city: str = ""
     contact_email: str = ""
+    mail_domain: str = ""
     brand_colour: str = "#1d4f91"
     admin_email: str
     admin_name: str = ""

@@ -62,6 +62,15 @@ class CollectiviteForm(forms.Form):
     postcode = forms.CharField(label="Code postal", required=False, max_length=5)
     city = forms.CharField(label="Commune", required=False, max_length=120)
     contact_email = forms.EmailField(label="Courriel de contact", required=False)
+    mail_domain = forms.CharField(
+        label="Domaine de messagerie",
+        required=False,
+        max_length=120,
+        help_text=(
+            "Le domaine des boîtes de la collectivité quand le syndicat le gère (par exemple "
+            "« mairie-exemple.fr ») ; vide : un sous-domaine du syndicat."
+        ),
+    )
     brand_colour = forms.CharField(
         label="Couleur du site",
         initial="#1d4f91",

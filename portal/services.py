@@ -106,6 +106,15 @@ class CollectiviteInput:
     city: str = ""
     contact_email: str = ""
     brand_colour: str = "#1d4f91"
+    mail_domain: str = ""
+
+
+MAIL_DOMAIN_PATTERN = re.compile(
+    r"(?=.{4,120}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+MAIL_DOMAIN_ERROR = (
+    "Saisissez un nom de domaine de messagerie valide, par exemple « mairie-exemple.fr »."
+)
 
 
 def _length_errors(data: CollectiviteInput) -> dict[str, str]:
@@ -147,6 +156,9 @@ def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None)
             validate_email(data.contact_email.strip())
         except ValidationError:
             errors["contact_email"] = CONTACT_EMAIL_ERROR
+    mail_domain = data.mail_domain.strip().lower().rstrip(".")
+    if mail_domain and not MAIL_DOMAIN_PATTERN.fullmatch(mail_domain):
+        errors["mail_domain"] = MAIL_DOMAIN_ERROR
     try:
         cleaned["siret"] = domain.siret_clean(data.siret)
         others = Collectivite.objects.filter(siret=cleaned["siret"])
@@ -180,6 +192,7 @@ def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None)
         postcode=data.postcode.strip(),
         city=data.city.strip(),
         contact_email=data.contact_email.strip().lower(),
+        mail_domain=mail_domain,
     )
     return cleaned
 

@@ -234,3 +234,28 @@ def test_syndicate_records_the_referent_training_then_visio_opens(
         "/comptes-de-service/creer/", create_form(offer="visio", login="salle.maire")
     )
     assert response.status_code == 302
+
+
+def test_the_collectivite_mail_domain_names_its_mailboxes(
+    tenant, functional_admin, staff_admin, mail_sub, in_schema
+):
+    staff = backoffice(staff_admin)
+    form = {
+        "name": tenant.name,
+        "kind": tenant.kind,
+        "siret": tenant.siret,
+        "population": tenant.population,
+        "agent_count": tenant.agent_count,
+        "brand_colour": tenant.brand_colour,
+    }
+    refused = staff.post(
+        f"/collectivites/{tenant.pk}/modifier/", form | {"mail_domain": "mairie test"}
+    )
+    assert "Saisissez un nom de domaine de messagerie valide" in page_text(refused)
+    response = staff.post(
+        f"/collectivites/{tenant.pk}/modifier/", form | {"mail_domain": "Mairie-Test.fr"}
+    )
+    assert response.status_code == 302
+    site(tenant, functional_admin).post("/comptes-de-service/creer/", create_form())
+    with in_schema(tenant):
+        assert ServiceAccount.objects.get().mailbox == "anne.martin@mairie-test.fr"
