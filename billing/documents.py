@@ -23,9 +23,10 @@ category, as `billing.services` computes the stored totals; the XML carries the 
 and refuses to be built when they disagree with the lines.
 
 Rendering reuses the contract PDFs' machinery (`contracts.documents.render_pdf`: the shared
-font configuration, the local-only URL fetcher, the PDF dates taken from the document). The
-Factur-X step writes its own dates (PDF info, XMP, the attachment): they are pinned to the
-issue date too, so that rendering an invoice twice gives the same bytes.
+font configuration and parsed stylesheets, here `pdf.css` then `pdf-billing.css`, the
+local-only URL fetcher, the PDF dates taken from the document). The Factur-X step writes its
+own dates (PDF info, XMP, the attachment): they are pinned to the issue date too, so that
+rendering an invoice twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ TOTALS_MISMATCH = (
 )
 
 FACTURX_KEYWORDS = "Factur-X, facture électronique, EN 16931"
+BILLING_STYLESHEETS = ("pdf.css", "pdf-billing.css")  # static/css/, in cascade order
 
 
 class BillingDocumentError(ValueError):
@@ -434,7 +436,9 @@ def _embed_facturx(pdf: bytes, xml: bytes, *, issued: date, metadata: dict[str, 
             xml,
             flavor=FACTURX_FLAVOR,
             level=FACTURX_LEVEL,
-            check_xsd=True,
+            # `xml` comes from `_cii_xml`, which has just checked these very bytes against the
+            # XSD: once per document is enough.
+            check_xsd=False,
             pdf_metadata=metadata,
             lang="fr-FR",
         )
@@ -519,7 +523,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/invoice.html", context)
+    pdf = render_pdf("pdf/invoice.html", context, stylesheets=BILLING_STYLESHEETS)
     return _embed_facturx(
         pdf, xml, issued=invoice.issue_date, metadata=_pdf_metadata(invoice, title, invoice)
     )
@@ -557,7 +561,7 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/credit_note.html", context)
+    pdf = render_pdf("pdf/credit_note.html", context, stylesheets=BILLING_STYLESHEETS)
     return _embed_facturx(
         pdf,
         xml,

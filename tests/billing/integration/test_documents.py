@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import facturx
 import pytest
+import time_machine
 from lxml import etree
 from pypdf import PdfReader
 
@@ -284,6 +285,26 @@ def test_invoice_pdf_embeds_the_same_xml_and_shows_the_legal_mentions(invoice, m
 
 def test_invoice_pdf_renders_to_the_same_bytes_twice(invoice):
     assert documents.invoice_pdf(invoice) == documents.invoice_pdf(invoice)
+
+
+def test_invoice_pdf_same_bytes_when_fonttools_cuts_the_fonts(invoice, monkeypatch):
+    # Without the HarfBuzz-Subset library WeasyPrint cuts the embedded fonts with fontTools,
+    # which writes the current time into each of them.
+    from weasyprint.pdf import fonts
+
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC), tick=False):
+        first = documents.invoice_pdf(invoice)
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC), tick=False):
+        second = documents.invoice_pdf(invoice)
+
+    assert first == second
+
+
+def test_characters_outside_the_print_font_are_still_drawn(invoice):
+    invoice.buyer = {**invoice.buyer, "name": "Commune d'Ωmega (Жуков)"}
+
+    assert "Commune d'Ωmega (Жуков)" in pdf_text(documents.invoice_pdf(invoice))
 
 
 def test_only_exempt_lines_make_zero_vat_and_validate(member, catalogue):
