@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 
 from billing import domain
 from billing.models import Invoice, InvoiceLine
@@ -35,8 +35,13 @@ class DueItem:
     po_number: str
 
 
+# Published schedules never change (catalogue: a published schedule is immutable), so their
+# priced form is kept per process, keyed by the schedule and its publication.
+_PUBLISHED: dict[tuple[int, object], pricing.Schedule] = {}
+
+
 class _Schedules:
-    """The schedule in force on a date (B3), loaded once per date."""
+    """The schedule in force on a date (B3), looked up once per date."""
 
     def __init__(self) -> None:
         self._cache: dict[date, list[pricing.Schedule]] = {}
@@ -44,7 +49,13 @@ class _Schedules:
     def on(self, day: date) -> list[pricing.Schedule]:
         if day not in self._cache:
             row = catalogue_selectors.schedule_in_force(on=day)
-            self._cache[day] = [catalogue_selectors.schedule_as_domain(row)] if row else []
+            if row is None:
+                self._cache[day] = []
+            else:
+                key = (row.pk, row.published_at)
+                if key not in _PUBLISHED:
+                    _PUBLISHED[key] = catalogue_selectors.schedule_as_domain(row)
+                self._cache[day] = [_PUBLISHED[key]]
         return self._cache[day]
 
 
@@ -74,9 +85,16 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
         )
     )
     items: list[DueItem] = []
-    years = ContractYear.objects.filter(
-        subscription__collectivite=collectivite, start__lte=as_of
-    ).select_related("subscription__offer")
+    years = (
+        ContractYear.objects.filter(subscription__collectivite=collectivite, start__lte=as_of)
+        .select_related("subscription__offer")
+        .prefetch_related(
+            Prefetch(
+                "subscription__quote_lines",
+                queryset=QuoteLine.objects.select_related("quote__acceptance").order_by("id"),
+            )
+        )
+    )
     for year in years:
         source = f"year:{year.pk}"
         if source in invoiced:
@@ -94,7 +112,7 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
             on=year.start,
             offer_name=sub.offer.name,
         )
-        origin = sub.quote_lines.select_related("quote__acceptance").order_by("id").first()
+        origin = next(iter(sub.quote_lines.all()), None)  # prefetched, in id order
         items.append(
             _item(
                 source,

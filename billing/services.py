@@ -280,11 +280,25 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
                 collectivite=collectivite, as_of=run.as_of, issue_date=run.as_of, run=run
             )
             if invoice is not None:
+                # Issued either way; a failed render is reported and can be redone.
+                render_error = None
+                try:
+                    invoice_render(invoice)
+                except Exception as exc:  # noqa: BLE001 - recorded for finance
+                    render_error = exc
+                # One update of the run's row per collectivité (every worker writes it).
                 BillingRun.objects.filter(pk=run.pk).update(
                     invoices_count=F("invoices_count") + 1,
                     total_amount=F("total_amount") + invoice.total_ttc,
+                    collectivites_done=F("collectivites_done") + 1,
                 )
-                invoice_render(invoice)  # issued either way; a failed render can be redone
+                if render_error is not None:
+                    _append(
+                        run,
+                        "failures",
+                        {"collectivite": collectivite.name, "reason": str(render_error)[:300]},
+                    )
+                return
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
     BillingRun.objects.filter(pk=run.pk).update(collectivites_done=F("collectivites_done") + 1)
