@@ -177,13 +177,13 @@ def daily_here() -> dict:
     today = timezone.localdate()
     closed = services.accounts_close_ended(collectivite=collectivite, today=today)
     purged = services.accounts_purge_due(today=today)
-    return {"closed": closed, "purge_queued": purged, "recordings_deleted": _recordings_purge()}
+    recordings = _recordings_purge(collectivite)
+    return {"closed": closed, "purge_queued": purged, "recordings_deleted": recordings}
 
 
-def _recordings_purge() -> int:
+def _recordings_purge(collectivite: Collectivite) -> int:
     """Seed 004: visio recordings are kept 7 days (the offer's retention), then destroyed —
     BigBlueButton has no per-room retention, so the portal deletes the older ones."""
-    collectivite = _collectivite()
     deleted = 0
     rooms = ServiceAccount.objects.select_related("offer").filter(
         kind="visio", state__in=(ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING)

@@ -27,15 +27,8 @@ from accounts.forms import (
 )
 from accounts.models import QuotaRequest, ServiceAccount
 from portal.access import is_syndicate_admin, member_required, staff_required
+from portal.forms import add_service_errors
 from portal.models import Collectivite, Membership, Role
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _account_or_404(pk: int) -> ServiceAccount:
@@ -95,7 +88,7 @@ def account_create(request):
                 today=today,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -331,7 +324,7 @@ def collectivite_accounts(request, pk: int):
                     today=timezone.localdate(),
                 )
             except ValidationError as exc:
-                _add_errors(training_form, exc)
+                add_service_errors(training_form, exc)
             else:
                 messages.success(request, f"Formation de {membership.user} enregistrée.")
                 return redirect("collectivite_accounts", pk=collectivite.pk)

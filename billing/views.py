@@ -46,6 +46,7 @@ from billing.forms import (
 )
 from billing.models import BillingRun, CreditNote, Invoice, Payment
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
+from portal.forms import add_service_errors
 from portal.models import User
 from portal.selectors import audit_events_for
 from portal.templatetags.portal_format import euros
@@ -246,7 +247,7 @@ def billing_run_start(request):
             requested_by=request.user,
         )
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _runs_page(request, form)
     messages.success(
         request,
@@ -412,15 +413,6 @@ def _amount_text(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's error on the form: on its field when the form has it, else on the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @staff_required(reads_billing)
 @require_GET
 def invoice_backoffice(request, pk: int):
@@ -442,7 +434,7 @@ def invoice_payment_record(request, pk: int):
                 recorded_by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             balance = selectors.invoice_balance(invoice)
             messages.success(
@@ -471,7 +463,7 @@ def invoice_credit_note_issue(request, pk: int):
                 issue_date=timezone.localdate(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

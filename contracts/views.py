@@ -37,21 +37,13 @@ from contracts.forms import (
 from contracts.models import Quote, QuoteDocument, ServiceRequest, Subscription
 from portal.access import is_syndicate_admin, member_required, roles_in, staff_required
 from portal.adapters import recorded_address
+from portal.forms import add_service_errors
 from portal.models import Collectivite, Role
 from portal.selectors import audit_events_for
 
 QUOTE_EVENTS = "contracts.quote"
 SUBSCRIPTION_EVENTS = "contracts.subscription"
 REQUEST_EVENTS = "contracts.servicerequest"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's error on the form: on its field when the form has it, else on the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _error_messages(request, exc: ValidationError) -> None:
@@ -183,7 +175,7 @@ def request_needs(request):
                 collectivite=request.tenant, user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Vos besoins sont enregistrés dans la demande.")
             return redirect("request_draft")
@@ -298,7 +290,7 @@ def quote_accept(request, pk: int):
             )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 # Expired, already signed…: the page says why and offers what can be done.
                 return _quote_page(
@@ -430,7 +422,7 @@ def subscription_terminate(request, pk: int):
                 quantity=form.quantity_removed(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("termination_detail", pk=termination.pk)
     return render(
@@ -561,7 +553,7 @@ def quote_backoffice_create(request):
                 today=timezone.localdate(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Devis {quote.label} créé : ajoutez-lui ses lignes.")
             return redirect("quote_backoffice", pk=quote.pk)
@@ -627,7 +619,7 @@ def quote_backoffice_line_set(request, pk: int):
                 quantity=form.cleaned_data["quantity"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Ligne « {line.label} » : quantité {line.quantity.normalize():f}."
@@ -699,7 +691,7 @@ def quote_backoffice_approve(request, pk: int):
                 quote=quote, approved_by=request.user, supplier_orders=form.supplier_orders()
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Devis {quote.label} approuvé : activez maintenant chaque ligne."
@@ -719,7 +711,7 @@ def quote_backoffice_refuse(request, pk: int):
                 quote=quote, refused_by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Devis {quote.label} refusé ; la collectivité est prévenue.")
             return redirect("quote_backoffice", pk=quote.pk)
@@ -742,7 +734,7 @@ def quote_backoffice_line_activate(request, pk: int, line_id: int):
                 activated_by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -831,7 +823,7 @@ def collectivite_termination_record(request, pk: int, subscription_pk: int):
                 quantity=form.quantity_removed(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

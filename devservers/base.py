@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
@@ -252,7 +253,6 @@ def main(server_class: type[DevServer], argv: list[str] | None = None) -> None:
     for key, value in running.server.credentials().items():
         print(f"  {key} = {value}", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        signal.pause()  # until Ctrl-C
     except KeyboardInterrupt:
         running.stop()

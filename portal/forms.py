@@ -17,6 +17,15 @@ LOGO_TOO_LARGE = "Le logo ne doit pas dépasser 1 Mo."
 LOGO_FORMAT = "Le logo doit être une image PNG, JPEG ou WebP."
 
 
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's error on the form: on its field when the form has it, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
 class PortalLoginForm(LoginForm):
     """On a collectivité's site only its members sign in — and people it has invited, so that
     they can accept; others get the same message as a wrong password, so that membership is

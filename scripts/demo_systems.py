@@ -16,7 +16,6 @@ import argparse
 import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(options.env_file)
         try:
-            while True:
-                time.sleep(3600)
+            signal.pause()  # until SIGTERM / SIGINT (both raise KeyboardInterrupt)
         except KeyboardInterrupt:
             pass
         finally:
