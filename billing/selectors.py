@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 
 from billing import domain
 from billing.models import Delivery, Invoice, InvoiceLine
@@ -256,12 +256,15 @@ def _item(
 
 def collectivites_with_due_items(*, as_of: date) -> QuerySet[Collectivite]:
     """Collectivités that may have something to invoice (checked precisely per collectivité)."""
-    return (
-        Collectivite.objects.filter(subscriptions__years__start__lte=as_of)
-        .union(Collectivite.objects.filter(quotes__lines__activated_on__lte=as_of))
-        .union(Collectivite.objects.filter(deliveries__delivered_on__lte=as_of))
-        .order_by("name")
-    )
+    return Collectivite.objects.filter(
+        Exists(
+            ContractYear.objects.filter(subscription__collectivite=OuterRef("pk"), start__lte=as_of)
+        )
+        | Exists(
+            QuoteLine.objects.filter(quote__collectivite=OuterRef("pk"), activated_on__lte=as_of)
+        )
+        | Exists(Delivery.objects.filter(collectivite=OuterRef("pk"), delivered_on__lte=as_of))
+    ).order_by("name")
 
 
 def invoice_balance(invoice: Invoice) -> Decimal:
