@@ -178,6 +178,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
+# Fernet keys for second-factor secrets at rest, newest first (portal/crypto.py); empty: derived
+# from SECRET_KEY. Rotation: new key first, `manage.py rotate_mfa_secrets`, then drop the old.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Portail du syndicat")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
