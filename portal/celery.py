@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    # Issue 18: tasks recorded while the broker was away are sent when it is back.
+    "outbox-sweep": {
+        "task": "portal.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
     "purge-expired-login-handoffs": {
         "task": "portal.tasks.purge_expired_handoffs",
         "schedule": crontab(minute=17, hour=3),
