@@ -71,3 +71,10 @@ def export_year_task(job_id: int) -> str:
 @shared_task
 def remind_overdue_invoices() -> int:
     return services.overdue_reminders_run(today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def payments_import_task(job_id: int) -> str:
+    from billing import services
+
+    return services.payments_import_run(job_id).status

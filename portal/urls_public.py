@@ -144,6 +144,11 @@ urlpatterns = [
     path(
         "factures/paiements/import/", billing_views.payments_import, name="billing_payments_import"
     ),
+    path(
+        "factures/paiements/import/<int:pk>/",
+        billing_views.payments_import_detail,
+        name="billing_payments_import_detail",
+    ),
     path("facturation/exports/<int:pk>/", billing_views.export_detail, name="billing_export"),
     path(
         "facturation/exports/<int:pk>/<slug:kind>/",
