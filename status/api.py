@@ -102,6 +102,27 @@ class AnnouncementFilters(Schema):
     open: bool = False
 
 
+class AlertIn(Schema):
+    status: str
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    startsAt: str = ""  # noqa: N815 — Alertmanager's names
+    endsAt: str = ""  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+
+class AlertmanagerIn(Schema):
+    """Alertmanager's webhook payload (version 4); the group fields are accepted and unused."""
+
+    version: str = "4"
+    status: str = ""
+    receiver: str = ""
+    groupKey: str = ""  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    alerts: list[AlertIn]
+
+
 class AlertmanagerOut(Schema):
     opened: int
     closed: int
@@ -231,10 +252,10 @@ def announcement_close(request, announcement_id: int, payload: CloseIn):
     tags=["état des services"],
     summary="Webhook Prometheus Alertmanager : ouvre ou clôt l'incident du service concerné",
 )
-def alertmanager_webhook(request, payload: dict):
+def alertmanager_webhook(request, payload: AlertmanagerIn):
     if not getattr(request, "alertmanager", False):
         _require(request, is_syndicate_admin)
-    outcome = services.alertmanager_receive(payload=payload)
+    outcome = services.alertmanager_receive(payload=payload.dict())
     return {
         "opened": outcome.opened,
         "closed": outcome.closed,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -100,8 +100,10 @@ def interrupted_minutes(
 ) -> int:
     """Whole minutes of [start, end) covered by at least one interrupted incident, an open
     incident running until `now`; overlapping incidents are counted once."""
+    # Instants in UTC: Python subtracts two datetimes of one zone by their wall clocks.
+    start, end, now = _utc(start), _utc(end), _utc(now)
     intervals = sorted(
-        (max(span.start, start), min(span.end or now, end, now))
+        (max(_utc(span.start), start), min(_utc(span.end or now), end, now))
         for span in spans
         if span.state is ServiceState.INTERRUPTED
     )
@@ -123,7 +125,11 @@ def interrupted_minutes(
 
 
 def period_minutes(*, start: datetime, end: datetime) -> int:
-    return int((end - start).total_seconds() // 60)
+    return int((_utc(end) - _utc(start)).total_seconds() // 60)
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 def availability_percent(*, interrupted: int, total: int) -> Decimal:
