@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from status.models import Announcement, NotificationPreference, Service
+from status.services import TITLE_REQUIRED
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"]
 
@@ -19,7 +20,9 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 class AnnouncementForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type d'annonce"), choices=Announcement.Kind.choices)
-    title = forms.CharField(label=_("Titre"), max_length=200)
+    title = forms.CharField(
+        label=_("Titre"), max_length=200, error_messages={"required": TITLE_REQUIRED}
+    )
     severity = forms.ChoiceField(
         label=_("Gravité (incident)"),
         choices=[("", _("— sans objet —")), *Announcement.Severity.choices],

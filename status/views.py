@@ -59,7 +59,7 @@ def _member_status_page(request):
 @staff_required()
 @require_http_methods(["GET", "POST"])
 def announcements(request):
-    form = AnnouncementForm(request.POST or None)
+    form = AnnouncementForm(request.POST if request.method == "POST" else None)
     is_admin = is_syndicate_admin(request.user)
     if request.method == "POST":
         if not is_admin:
@@ -208,7 +208,7 @@ def _member_notifications(request):
 def _notifications(request):
     preference = NotificationPreference.objects.filter(user=request.user).first()
     form = PreferenceForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"status_emails": True if preference is None else preference.status_emails},
     )
     if request.method == "POST" and form.is_valid():

@@ -15,6 +15,7 @@ from status.models import Announcement
 
 FINGERPRINT = "c0ffee0123456789"
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+WEBHOOK_TOKEN = "jeton-alertmanager-de-test"
 
 
 def payload(status: str, **alert_changes) -> dict:
@@ -31,9 +32,7 @@ def payload(status: str, **alert_changes) -> dict:
             "description": "Aucune réponse sur le port 25 depuis 5 minutes.",
         },
         "startsAt": "2026-03-10T09:55:00.000Z",
-        "endsAt": "0001-01-01T00:00:00Z"
-        if status == "firing"
-        else "2026-03-10T10:40:00.000Z",
+        "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else "2026-03-10T10:40:00.000Z",
         "generatorURL": "http://prometheus.syndicat.test/graph?g0.expr=up",
         "fingerprint": FINGERPRINT,
     }
@@ -54,10 +53,10 @@ def payload(status: str, **alert_changes) -> dict:
 
 @pytest.fixture
 def webhook(settings):
-    settings.STATUS_ALERTMANAGER_TOKEN = "jeton-alertmanager-de-test"
+    settings.STATUS_ALERTMANAGER_TOKEN = WEBHOOK_TOKEN
     client = Client(HTTP_HOST=settings.BASE_DOMAIN)
 
-    def post(body: dict, token: str = "jeton-alertmanager-de-test"):
+    def post(body: dict, token: str = WEBHOOK_TOKEN):
         with time_machine.travel(NOW, tick=False):
             return client.post(
                 "/api/v1/status/alertmanager",

@@ -13,7 +13,7 @@ from status import domain
 from status.domain import ServiceState, Span
 
 PARIS = ZoneInfo("Europe/Paris")
-I, D, M = ServiceState.INTERRUPTED, ServiceState.DEGRADED, ServiceState.MAINTENANCE
+INT, DEG, MAINT = ServiceState.INTERRUPTED, ServiceState.DEGRADED, ServiceState.MAINTENANCE
 
 
 def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> datetime:
@@ -28,39 +28,43 @@ LATER = at(5, 1, 0)
     ("_case", "spans", "minutes"),
     [
         ("no_incident", [], 0),
-        ("one_incident", [Span(at(3, 10, 10), at(3, 10, 11, 30), I)], 90),
+        ("one_incident", [Span(at(3, 10, 10), at(3, 10, 11, 30), INT)], 90),
         (
             "two_overlapping_counted_once",
-            [Span(at(3, 10, 10), at(3, 10, 11), I), Span(at(3, 10, 10, 30), at(3, 10, 12), I)],
+            [Span(at(3, 10, 10), at(3, 10, 11), INT), Span(at(3, 10, 10, 30), at(3, 10, 12), INT)],
             120,
         ),
         (
             "one_inside_the_other",
-            [Span(at(3, 10, 9), at(3, 10, 17), I), Span(at(3, 10, 10), at(3, 10, 11), I)],
+            [Span(at(3, 10, 9), at(3, 10, 17), INT), Span(at(3, 10, 10), at(3, 10, 11), INT)],
             480,
         ),
         (
             "disjoint_summed",
-            [Span(at(3, 2, 8), at(3, 2, 8, 45), I), Span(at(3, 20, 14), at(3, 20, 14, 15), I)],
+            [Span(at(3, 2, 8), at(3, 2, 8, 45), INT), Span(at(3, 20, 14), at(3, 20, 14, 15), INT)],
             60,
         ),
         (
             "touching_end_to_start",
-            [Span(at(3, 10, 10), at(3, 10, 11), I), Span(at(3, 10, 11), at(3, 10, 11, 30), I)],
+            [Span(at(3, 10, 10), at(3, 10, 11), INT), Span(at(3, 10, 11), at(3, 10, 11, 30), INT)],
             90,
         ),
         (
             "overlapping_out_of_order",
-            [Span(at(3, 10, 10, 30), at(3, 10, 12), I), Span(at(3, 10, 10), at(3, 10, 11), I)],
+            [Span(at(3, 10, 10, 30), at(3, 10, 12), INT), Span(at(3, 10, 10), at(3, 10, 11), INT)],
             120,
         ),
-        ("degraded_is_no_interruption", [Span(at(3, 10, 10), at(3, 10, 11), D)], 0),
-        ("maintenance_is_no_interruption", [Span(at(3, 10, 22), at(3, 10, 23), M)], 0),
-        ("from_the_previous_month", [Span(at(2, 28, 23), at(3, 1, 1), I)], 60),
-        ("into_the_next_month", [Span(at(3, 31, 23, 20), at(4, 1, 2), I)], 40),
+        ("degraded_is_no_interruption", [Span(at(3, 10, 10), at(3, 10, 11), DEG)], 0),
+        ("maintenance_is_no_interruption", [Span(at(3, 10, 22), at(3, 10, 23), MAINT)], 0),
+        ("from_the_previous_month", [Span(at(2, 28, 23), at(3, 1, 1), INT)], 60),
+        ("into_the_next_month", [Span(at(3, 31, 23, 20), at(4, 1, 2), INT)], 40),
         # 29 March 2026: 02:00 does not exist in Paris, 01:00 → 04:00 lasts two hours
-        ("over_the_spring_dst_change", [Span(at(3, 29, 1), at(3, 29, 4), I)], 120),
-        ("seconds_are_cut", [Span(at(3, 10, 10), datetime(2026, 3, 10, 10, 1, 59, tzinfo=PARIS), I)], 1),
+        ("over_the_spring_dst_change", [Span(at(3, 29, 1), at(3, 29, 4), INT)], 120),
+        (
+            "seconds_are_cut",
+            [Span(at(3, 10, 10), datetime(2026, 3, 10, 10, 1, 59, tzinfo=PARIS), INT)],
+            1,
+        ),
     ],
 )
 def test_interrupted_minutes_over_march_2026(_case, spans, minutes):
@@ -70,7 +74,7 @@ def test_interrupted_minutes_over_march_2026(_case, spans, minutes):
 
 def test_an_open_incident_runs_until_now():
     start, end = MARCH
-    spans = [Span(at(3, 10, 10), None, I), Span(at(3, 10, 10, 30), at(3, 10, 10, 45), I)]
+    spans = [Span(at(3, 10, 10), None, INT), Span(at(3, 10, 10, 30), at(3, 10, 10, 45), INT)]
     assert domain.interrupted_minutes(spans=spans, start=start, end=end, now=at(3, 10, 12)) == 120
 
 
@@ -106,11 +110,19 @@ def test_availability_percent(interrupted, total, percent):
     ("_case", "spans", "state"),
     [
         ("nothing", [], ServiceState.OPERATIONAL),
-        ("maintenance_window", [Span(at(3, 10, 9), at(3, 10, 11), M)], M),
-        ("worst_wins", [Span(at(3, 10, 9), at(3, 10, 11), M), Span(at(3, 10, 9), None, D)], D),
-        ("interrupted_over_degraded", [Span(at(3, 9, 9), None, D), Span(at(3, 10, 9), None, I)], I),
-        ("ended_exactly_now", [Span(at(3, 10, 9), at(3, 10, 10), I)], ServiceState.OPERATIONAL),
-        ("not_started_yet", [Span(at(3, 10, 11), at(3, 10, 12), M)], ServiceState.OPERATIONAL),
+        ("maintenance_window", [Span(at(3, 10, 9), at(3, 10, 11), MAINT)], MAINT),
+        (
+            "worst_wins",
+            [Span(at(3, 10, 9), at(3, 10, 11), MAINT), Span(at(3, 10, 9), None, DEG)],
+            DEG,
+        ),
+        (
+            "interrupted_over_degraded",
+            [Span(at(3, 9, 9), None, DEG), Span(at(3, 10, 9), None, INT)],
+            INT,
+        ),
+        ("ended_exactly_now", [Span(at(3, 10, 9), at(3, 10, 10), INT)], ServiceState.OPERATIONAL),
+        ("not_started_yet", [Span(at(3, 10, 11), at(3, 10, 12), MAINT)], ServiceState.OPERATIONAL),
     ],
 )
 def test_state_at(_case, spans, state):
@@ -121,31 +133,34 @@ def test_daily_states_take_the_worst_of_each_local_day():
     days = domain.days_back(today=date(2026, 3, 12), count=4)
     assert days == [date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12)]
     spans = [
-        Span(at(3, 10, 23, 30), at(3, 11, 0, 30), I),  # across midnight: both days
-        Span(at(3, 11, 8), at(3, 11, 9), D),
-        Span(at(3, 12, 0), None, M),  # still open
+        Span(at(3, 10, 23, 30), at(3, 11, 0, 30), INT),  # across midnight: both days
+        Span(at(3, 11, 8), at(3, 11, 9), DEG),
+        Span(at(3, 12, 0), None, MAINT),  # still open
     ]
     assert domain.daily_states(spans=spans, days=days, zone=PARIS) == [
         ServiceState.OPERATIONAL,
-        I,
-        I,
-        M,
+        INT,
+        INT,
+        MAINT,
     ]
 
 
 def test_a_span_ending_at_midnight_leaves_the_next_day_alone():
     days = [date(2026, 3, 10), date(2026, 3, 11)]
-    spans = [Span(at(3, 10, 22), at(3, 11, 0), I)]
-    assert domain.daily_states(spans=spans, days=days, zone=PARIS) == [I, ServiceState.OPERATIONAL]
+    spans = [Span(at(3, 10, 22), at(3, 11, 0), INT)]
+    assert domain.daily_states(spans=spans, days=days, zone=PARIS) == [
+        INT,
+        ServiceState.OPERATIONAL,
+    ]
 
 
 @pytest.mark.parametrize(
     ("labels", "state"),
     [
-        ({"severity": "critical"}, I),
-        ({"severity": "Critical "}, I),
-        ({"severity": "warning"}, D),
-        ({}, D),
+        ({"severity": "critical"}, INT),
+        ({"severity": "Critical "}, INT),
+        ({"severity": "warning"}, DEG),
+        ({}, DEG),
     ],
 )
 def test_alert_state_from_the_severity_label(labels, state):
