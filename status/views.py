@@ -166,11 +166,12 @@ def announcement_close(request, pk: int):
 def feed_address(request):
     token = None
     if request.method == "POST":
+        renewing = FeedToken.objects.filter(collectivite=request.tenant).exists()
         token = services.feed_token_renew(collectivite=request.tenant, renewed_by=request.user)
         messages.success(
             request,
-            "Nouvelle adresse créée : notez-la maintenant, elle ne sera plus affichée. "
-            "L'ancienne adresse ne fonctionne plus.",
+            "Nouvelle adresse créée : notez-la maintenant, elle ne sera plus affichée."
+            + (" L'ancienne adresse ne fonctionne plus." if renewing else ""),
         )
     current = FeedToken.objects.filter(collectivite=request.tenant).first()
     return render(
