@@ -310,7 +310,7 @@ def _send(*, announcement: Announcement, event: str, update, user: User) -> None
         "links": links or [("", backoffice_url("/etat-des-services/"))],
         "preferences_url": site_url(collectivites[0].primary_domain_name, "/mes-notifications/")
         if collectivites
-        else backoffice_url("/mes-notifications/"),
+        else "",
         "name": user.get_full_name() or user.email,
     }
     subject = render_to_string("emails/status_announcement_subject.txt", context).strip()

@@ -26,5 +26,4 @@ urlpatterns = [
         name="status_announcement_update",
     ),
     path("annonces/<int:pk>/clore/", views.announcement_close, name="status_announcement_close"),
-    path("mes-notifications/", views.my_notifications, name="my_notifications"),
 ]

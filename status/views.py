@@ -4,7 +4,6 @@ the back-office's announcements, the private feed address, and "Mes notification
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -193,16 +192,11 @@ def feed_address(request):
 # --- Mes notifications ----------------------------------------------------------------------
 
 
-@login_required
+@member_required()
 @require_http_methods(["GET", "POST"])
 def my_notifications(request):
-    if not is_public_request(request):
-        return _member_notifications(request)
-    return _notifications(request)
-
-
-@member_required()
-def _member_notifications(request):
+    """A person's choice, global to every collectivité they serve; on the sites only, where
+    the people the notifier writes to work (staff receive no status e-mail)."""
     return _notifications(request)
 
 
