@@ -5,13 +5,14 @@ payloads are Alertmanager's webhook format, version 4, as documented by Promethe
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.test import Client
 
 from status.models import Announcement
+from tests.conftest import host_of
 
 FINGERPRINT = "c0ffee0123456789"
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
@@ -134,3 +135,24 @@ def test_a_syndicate_administrators_api_token_is_accepted(world, webhook, api_to
 def test_without_a_configured_token_only_api_tokens_pass(world, webhook, settings):
     settings.STATUS_ALERTMANAGER_TOKEN = ""
     assert webhook(payload("firing"), token="").status_code == 401
+
+
+def test_the_database_refuses_a_second_open_incident_for_one_alert(world):
+    from django.db import IntegrityError, transaction
+
+    data = dict(
+        kind="incident",
+        title="x",
+        severity="degraded",
+        starts_at=NOW,
+        alert_fingerprint=FINGERPRINT,
+    )
+    Announcement.objects.create(**data, alert_starts_at=NOW)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Announcement.objects.create(**data, alert_starts_at=NOW + timedelta(minutes=5))
+
+
+def test_the_webhook_is_in_the_openapi_schema(db):
+    schema = Client(HTTP_HOST=host_of(None)).get("/api/v1/openapi.json").json()
+    assert {"/api/v1/status/alertmanager", "/api/v1/announcements"} <= set(schema["paths"])
+    assert "AlertmanagerToken" in schema["components"]["securitySchemes"]
