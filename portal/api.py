@@ -30,6 +30,7 @@ from portal.api_common import (
     _require,
 )
 from portal.models import Collectivite
+from status.api import router as status_router
 
 
 class StaffToken(HttpBearer):
@@ -202,3 +203,4 @@ api.add_router("", catalogue_router)
 api.add_router("", contracts_router)
 api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports
 api.add_router("", accounts_router)  # service accounts, usage, quota requests
+api.add_router("", status_router)  # announcements, Alertmanager webhook

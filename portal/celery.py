@@ -58,4 +58,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.accounts_daily",
         "schedule": crontab(minute=40, hour=2),
     },
+    # Service status (issue 13): planned maintenance announced N days before, once per person.
+    "status-maintenance-reminders": {
+        "task": "status.tasks.maintenance_reminders",
+        "schedule": crontab(minute=25),
+    },
 }

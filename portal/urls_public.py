@@ -199,4 +199,5 @@ urlpatterns = [
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("", include("status.urls_public")),  # status page, announcements, feeds
 ]

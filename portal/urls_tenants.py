@@ -83,4 +83,5 @@ urlpatterns = [
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("status.urls_tenants")),  # status page, private feed, notifications
 ]

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "status.apps.StatusConfig",  # service status, announcements, feeds (issue 13)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "status.context_processors.status_banner",
             ],
         },
     }
@@ -266,6 +268,10 @@ MAIL_DEFAULT_DOMAIN = env("MAIL_DEFAULT_DOMAIN", "mail.localhost")
 
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Service status (issue 13, status/) --------------------------------------------------
+STATUS_ALERTMANAGER_TOKEN = env("STATUS_ALERTMANAGER_TOKEN", "")  # bearer of the webhook
+STATUS_MAINTENANCE_NOTICE_DAYS = int(env("STATUS_MAINTENANCE_NOTICE_DAYS", "3"))
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

@@ -191,6 +191,7 @@ class Command(BaseCommand):
                 granted_by=None,
             )
         self._subscriptions()
+        call_command("load_status", "--demo", stdout=self.stdout)  # status page, announcements
         self._framework_agreement()
         self._quote_to_sign()
         self._accounts()
