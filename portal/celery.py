@@ -53,4 +53,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.accounts_daily",
         "schedule": crontab(minute=40, hour=2),
     },
+    # Trainings (F2): undersized sessions flagged, convocations and reminders sent once.
+    "trainings-daily": {
+        "task": "trainings.tasks.trainings_daily",
+        "schedule": crontab(minute=30, hour=7),
+    },
 }

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
