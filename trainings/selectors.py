@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
 from catalogue.models import BillingUnit, Offer
@@ -97,7 +97,7 @@ def sessions_with_counts():
         waiting=Count(
             "registrations", filter=Q(registrations__status=domain.RegistrationStatus.WAITING)
         ),
-    )
+    ).annotate(places_left=F("capacity") - F("registered"))
 
 
 def upcoming_sessions(*, today: date):
