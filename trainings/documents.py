@@ -25,6 +25,8 @@ def attendance_sheet_pdf(session: Session) -> bytes:
             "session": session,
             "start": start,
             "end": end,
-            "registrations": sorted(registrations, key=lambda r: (r.collectivite.name, r.full_name)),
+            "registrations": sorted(
+                registrations, key=lambda r: (r.collectivite.name, r.full_name)
+            ),
         },
     )

@@ -90,14 +90,19 @@ def registered_count(session: Session) -> int:
 
 
 def sessions_with_counts():
-    return Session.objects.select_related("training", "trainer").annotate(
-        registered=Count(
-            "registrations", filter=Q(registrations__status=domain.RegistrationStatus.REGISTERED)
-        ),
-        waiting=Count(
-            "registrations", filter=Q(registrations__status=domain.RegistrationStatus.WAITING)
-        ),
-    ).annotate(places_left=F("capacity") - F("registered"))
+    return (
+        Session.objects.select_related("training", "trainer")
+        .annotate(
+            registered=Count(
+                "registrations",
+                filter=Q(registrations__status=domain.RegistrationStatus.REGISTERED),
+            ),
+            waiting=Count(
+                "registrations", filter=Q(registrations__status=domain.RegistrationStatus.WAITING)
+            ),
+        )
+        .annotate(places_left=F("capacity") - F("registered"))
+    )
 
 
 def upcoming_sessions(*, today: date):

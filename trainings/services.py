@@ -101,7 +101,11 @@ def registration_create(
     """Register a member (`user`) or a named agent not yet a member (`full_name`, `email`) of
     `collectivite` to `session`: a place while there is one, else the waiting list. The
     session row is locked so that two registrations never take the last place twice."""
-    session = Session.objects.select_for_update(of=("self",)).select_related("training").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("training")
+        .get(pk=session.pk)
+    )
     if session.status != Session.Status.PLANNED or selectors.held_on(session) <= today:
         raise ValidationError(SESSION_NOT_OPEN)
     if user is not None:
@@ -291,7 +295,11 @@ def sessions_flag_undersized(*, today: date) -> list[Session]:
 @transaction.atomic
 def session_cancel(*, session: Session, actor: User, reason: str, today: date) -> Session:
     """The syndicate cancels a session; everyone registered or waiting is told, once."""
-    session = Session.objects.select_for_update(of=("self",)).select_related("training").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("training")
+        .get(pk=session.pk)
+    )
     if session.status == Session.Status.CANCELLED:
         raise ValidationError(SESSION_ALREADY_CANCELLED)
     if selectors.held_on(session) <= today:

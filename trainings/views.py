@@ -72,7 +72,9 @@ def tenant_session(request, pk: int):
     session = get_object_or_404(
         selectors.upcoming_sessions(today=today).select_related("training__offer"), pk=pk
     )
-    form = RegistrationForm(request.POST or None, members=_members(request.tenant))
+    form = RegistrationForm(
+        request.POST if request.method == "POST" else None, members=_members(request.tenant)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -166,7 +168,7 @@ def backoffice_calendar(request):
 @require_http_methods(["GET", "POST"])
 def backoffice_catalogue(request, pk: int | None = None):
     training = get_object_or_404(Training, pk=pk) if pk else None
-    form = TrainingForm(request.POST or None, instance=training)
+    form = TrainingForm(request.POST if request.method == "POST" else None, instance=training)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.training_save(training=form.save(commit=False), actor=request.user)
@@ -191,7 +193,7 @@ def backoffice_catalogue(request, pk: int | None = None):
 @require_http_methods(["GET", "POST"])
 def backoffice_session_edit(request, pk: int | None = None):
     session = get_object_or_404(Session, pk=pk) if pk else None
-    form = SessionForm(request.POST or None, instance=session)
+    form = SessionForm(request.POST if request.method == "POST" else None, instance=session)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.session_save(session=form.save(commit=False), actor=request.user)
