@@ -69,7 +69,9 @@ class Session(models.Model):
         PLANNED = "planned", _("programmée")
         CANCELLED = "cancelled", _("annulée")
 
-    training = models.ForeignKey(Training, on_delete=models.PROTECT, related_name="sessions")
+    training = models.ForeignKey(
+        Training, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("formation")
+    )
     starts_at = models.DateTimeField(_("début"))
     ends_at = models.DateTimeField(_("fin"))
     place = models.CharField(_("lieu"), max_length=300, blank=True)
@@ -112,9 +114,14 @@ class Registration(models.Model):
     """A named person registered to a session by their collectivité: a member (`user`), or an
     agent not yet a member (name and address only)."""
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="registrations")
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("session")
+    )
     collectivite = models.ForeignKey(
-        "portal.Collectivite", on_delete=models.PROTECT, related_name="training_registrations"
+        "portal.Collectivite",
+        on_delete=models.PROTECT,
+        related_name="training_registrations",
+        verbose_name=_("collectivité"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
