@@ -131,7 +131,7 @@ class Registration(models.Model):
     status = models.CharField(
         max_length=12,
         choices=[(s.value, REGISTRATION_STATUS_LABELS[s]) for s in RegistrationStatus],
-        default=RegistrationStatus.REGISTERED,
+        default=RegistrationStatus.REGISTERED.value,
     )
     attendance = models.CharField(
         max_length=10,
