@@ -38,6 +38,8 @@ class TrainingForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
+    link = forms.URLField(label="Lien de connexion", required=False, assume_scheme="https")
+
     class Meta:
         model = Session
         fields = [

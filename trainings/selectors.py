@@ -162,9 +162,7 @@ def tenant_trainings(*, collectivite: Collectivite, today: date) -> TenantTraini
     booked sessions both count)."""
     registrations = list(
         Registration.objects.filter(collectivite=collectivite)
-        .exclude(
-            status=domain.RegistrationStatus.CANCELLED, session__starts_at__lt=day_start(today)
-        )
+        .exclude(status=domain.RegistrationStatus.CANCELLED)
         .select_related("session__training__offer", "session__training__tariff_offer")
         .order_by("session__starts_at", "created_at")
     )

@@ -61,6 +61,9 @@ def session_save(*, session: Session, actor: User) -> Session:
     if errors:
         raise ValidationError(errors)
     session.save()
+    # More places (an edited capacity) go to the people waiting, first come first served.
+    while _promote_waiting(session) is not None:
+        pass
     return session
 
 

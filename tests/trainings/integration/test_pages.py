@@ -207,3 +207,36 @@ def test_another_user_cannot_reach_a_session_in_the_back_office(
 ):
     sign_in(backoffice_client, make_member(tenant, Role.AGENT))
     assert backoffice_client.get(f"/formations/sessions/{session.pk}/").status_code == 404
+
+
+def test_more_places_go_to_the_people_waiting(tenant, fadmin, session, make_member, staff_admin):
+    people = [make_member(tenant, Role.AGENT) for _ in range(3)]
+    with time_machine.travel(TODAY, tick=False):
+        made = [
+            services.registration_create(
+                session=session, collectivite=tenant, registered_by=fadmin,
+                today=date(2026, 4, 20), user=person,
+            )
+            for person in people
+        ]  # fmt: skip
+        assert made[2].status == RegistrationStatus.WAITING
+        session.capacity = 3
+        services.session_save(session=session, actor=staff_admin)
+    made[2].refresh_from_db()
+    assert made[2].status == RegistrationStatus.REGISTERED
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_page_counts_the_included_half_days_left_with_booked_sessions(
+    tenant, tenant_client, fadmin, agent, catalogue, subscribe, session
+):
+    subscribe(catalogue.metiers)
+    sign_in(tenant_client, fadmin, tenant)
+    page = page_text(tenant_client.get("/formations/"))
+    assert "Forfait Métiers : 2 demi-journées de formation de groupe incluses restent" in page
+    services.registration_create(
+        session=session, collectivite=tenant, registered_by=fadmin, today=date(2026, 4, 20),
+        user=agent,
+    )  # fmt: skip
+    page = page_text(tenant_client.get("/formations/"))
+    assert "Forfait Métiers : 1 demi-journée de formation de groupe incluse reste" in page
