@@ -16,6 +16,9 @@ from trainings.domain import (
     RegistrationStatus,
 )
 
+ENDS_BEFORE_START = "La fin doit suivre le début."
+MINIMUM_ABOVE_CAPACITY = "L'effectif minimal ne peut pas dépasser le nombre de places."
+
 
 class Training(models.Model):
     class Mode(models.TextChoices):
@@ -98,11 +101,14 @@ class Session(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after"
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="session_ends_after",
+                violation_error_message=ENDS_BEFORE_START,
             ),
             models.CheckConstraint(
                 condition=models.Q(minimum_size__lte=models.F("capacity")),
                 name="session_minimum_within_capacity",
+                violation_error_message=MINIMUM_ABOVE_CAPACITY,
             ),
         ]
 

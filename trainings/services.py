@@ -20,7 +20,14 @@ from portal.notifications import notify, syndicate_admins
 from portal.services import backoffice_url, site_url
 from trainings import domain, events, selectors
 from trainings.calendar import session_ics
-from trainings.models import Notice, Registration, Session, Training
+from trainings.models import (
+    ENDS_BEFORE_START,
+    MINIMUM_ABOVE_CAPACITY,
+    Notice,
+    Registration,
+    Session,
+    Training,
+)
 
 TARIFF_UNIT_REFUSED = "Le tarif d'une formation doit être compté à la journée ou à l'unité."
 SESSION_NOT_OPEN = "Cette session n'est plus ouverte aux inscriptions."
@@ -33,8 +40,6 @@ SESSION_ALREADY_CANCELLED = "Cette session est déjà annulée."
 SESSION_HELD = "Cette session a déjà eu lieu : elle ne peut plus être annulée."
 ATTENDANCE_TOO_EARLY = "Les présences s'enregistrent à partir du jour de la session."
 ATTENDANCE_CANCELLED = "Cette session a été annulée : pas de présences à enregistrer."
-MINIMUM_ABOVE_CAPACITY = "L'effectif minimal ne peut pas dépasser le nombre de places."
-ENDS_BEFORE_START = "La fin doit suivre le début."
 
 
 # --- Catalogue and sessions (back-office) ---------------------------------------------------

@@ -240,3 +240,56 @@ def test_the_page_counts_the_included_half_days_left_with_booked_sessions(
     )  # fmt: skip
     page = page_text(tenant_client.get("/formations/"))
     assert "Forfait Métiers : 1 demi-journée de formation de groupe incluse reste" in page
+
+
+def test_staff_create_a_training_and_a_session_from_the_back_office(
+    backoffice_client, staff_admin, catalogue
+):
+    sign_in(backoffice_client, staff_admin)
+    response = backoffice_client.post(
+        "/formations/catalogue/",
+        {
+            "title": "Fin d'exercice", "half_days": 2, "mode": "remote",
+            "offer": catalogue.metiers.pk, "tariff_offer": catalogue.formation.pk,
+            "cancellation_days_before": 10, "minimum_check_days_before": 21,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    from trainings.models import Training
+
+    training = Training.objects.get(title="Fin d'exercice")
+    bad = backoffice_client.post(
+        "/formations/sessions/nouvelle/",
+        {
+            "training": training.pk, "starts_at": "2026-11-03T14:00", "ends_at": "2026-11-03T09:00",
+            "capacity": 5, "minimum_size": 6, "link": "visio.example.fr/salle",
+        },
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "La fin doit suivre le début." in page_text(bad)
+    assert "L'effectif minimal ne peut pas dépasser le nombre de places." in page_text(bad)
+    good = backoffice_client.post(
+        "/formations/sessions/nouvelle/",
+        {
+            "training": training.pk, "starts_at": "2026-11-03T09:00", "ends_at": "2026-11-03T17:00",
+            "capacity": 5, "minimum_size": 2, "link": "visio.example.fr/salle",
+        },
+    )  # fmt: skip
+    assert good.status_code == 302
+    session = Session.objects.get(training=training)
+    assert session.link == "https://visio.example.fr/salle"
+    assert session.starts_at == paris(2026, 11, 3, 9, 0)
+
+
+def test_an_hourly_tariff_is_refused_for_a_training(make_training, catalogue):
+    from catalogue.models import Offer
+
+    hourly = Offer.objects.create(
+        family=catalogue.formation.family, code="heure", name="Heure", system="none",
+        billing_unit="hour",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        make_training(tariff_offer=hourly)
+    assert refused.value.message_dict == {
+        "tariff_offer": ["Le tarif d'une formation doit être compté à la journée ou à l'unité."]
+    }
