@@ -63,4 +63,9 @@ app.conf.beat_schedule = {
         "task": "status.tasks.maintenance_reminders",
         "schedule": crontab(minute=25),
     },
+    # Trainings (F2): undersized sessions flagged, convocations and reminders sent once.
+    "trainings-daily": {
+        "task": "trainings.tasks.trainings_daily",
+        "schedule": crontab(minute=30, hour=7),
+    },
 }

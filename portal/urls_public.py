@@ -8,6 +8,7 @@ from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.api import api
 from portal.views import backoffice, common
+from trainings import views as training_views
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -190,6 +191,47 @@ urlpatterns = [
         "avoirs/<int:pk>/pdf/",
         billing_views.credit_note_backoffice_pdf,
         name="credit_note_backoffice_pdf",
+    ),
+    path("formations/", training_views.backoffice_calendar, name="trainings_backoffice"),
+    path(
+        "formations/catalogue/",
+        training_views.backoffice_catalogue,
+        name="trainings_backoffice_catalogue",
+    ),
+    path(
+        "formations/catalogue/<int:pk>/",
+        training_views.backoffice_catalogue,
+        name="trainings_backoffice_training",
+    ),
+    path(
+        "formations/sessions/nouvelle/",
+        training_views.backoffice_session_edit,
+        name="trainings_backoffice_session_create",
+    ),
+    path(
+        "formations/sessions/<int:pk>/",
+        training_views.backoffice_session,
+        name="trainings_backoffice_session",
+    ),
+    path(
+        "formations/sessions/<int:pk>/modifier/",
+        training_views.backoffice_session_edit,
+        name="trainings_backoffice_session_edit",
+    ),
+    path(
+        "formations/sessions/<int:pk>/presences/",
+        training_views.backoffice_session_attendance,
+        name="trainings_backoffice_session_attendance",
+    ),
+    path(
+        "formations/sessions/<int:pk>/annuler/",
+        training_views.backoffice_session_cancel,
+        name="trainings_backoffice_session_cancel",
+    ),
+    path(
+        "formations/sessions/<int:pk>/emargement.pdf",
+        training_views.backoffice_session_sheet,
+        name="trainings_backoffice_session_sheet",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),

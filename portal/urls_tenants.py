@@ -7,6 +7,7 @@ from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.views import common, tenant
+from trainings import views as training_views
 
 urlpatterns = [
     path("", tenant.home, name="home"),
@@ -76,6 +77,17 @@ urlpatterns = [
     path("factures/", billing_views.invoices, name="invoices"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
+    path("formations/", training_views.tenant_trainings, name="tenant_trainings"),
+    path(
+        "formations/sessions/<int:pk>/",
+        training_views.tenant_session,
+        name="tenant_training_session",
+    ),
+    path(
+        "formations/inscriptions/<int:pk>/annuler/",
+        training_views.tenant_registration_cancel,
+        name="tenant_training_registration_cancel",
+    ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),

@@ -57,6 +57,7 @@ SHARED_APPS = [
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
     "status.apps.StatusConfig",  # service status, announcements, feeds (issue 13)
+    "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

@@ -195,6 +195,9 @@ class Command(BaseCommand):
         self._framework_agreement()
         self._quote_to_sign()
         self._accounts()
+        from trainings.demo import demo_trainings_load  # a training and its sessions
+
+        demo_trainings_load()
         self._print_logins()
 
     def _quote_to_sign(self) -> None:
