@@ -373,6 +373,19 @@ def account_close(
     notifications.notify(
         template="account_closed", to=[account.email, *_admins(collectivite)], context=context
     )
+    if account.closed_by is not None:  # L3: closed by a person, the syndicate is told
+        from lifecycle.services.notices import account_closed_notice
+
+        account_closed_notice(
+            collectivite=collectivite,
+            reference=f"account:{account.pk}:{today:%Y%m%d}",
+            holder=account.display_name,
+            service=account.get_kind_display(),
+            login=account.login,
+            closed_by=account.closed_by,
+            closed_on=today,
+            reason=account.close_reason,
+        )
     return account
 
 

@@ -53,4 +53,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.accounts_daily",
         "schedule": crontab(minute=40, hour=2),
     },
+    # The end of a membership (issue 15): retention notices and purges, non-payment steps.
+    "lifecycle-daily": {
+        "task": "lifecycle.tasks.lifecycle_daily",
+        "schedule": crontab(minute=50, hour=2),
+    },
 }

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -250,6 +251,12 @@ CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
 # Mailboxes are <login>@<domain>: the collectivité's own mail domain when it has one, else
 # <slug>.<MAIL_DEFAULT_DOMAIN>.
 MAIL_DEFAULT_DOMAIN = env("MAIL_DEFAULT_DOMAIN", "mail.localhost")
+
+# --- The end of a membership (issue 15, lifecycle/) ------------------------------------------
+# L2: an invoice unpaid this many days after its due date gets a formal notice; this many days
+# after the notice, the suspension is proposed to the syndicate (who confirms it).
+SUSPENSION_OVERDUE_DAYS = int(env("SUSPENSION_OVERDUE_DAYS", "30"))
+SUSPENSION_NOTICE_DAYS = int(env("SUSPENSION_NOTICE_DAYS", "15"))
 
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
