@@ -9,8 +9,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from contracts.models import Subscription
 from lifecycle.models import (
     OPEN_SUSPENSION,
-    ReversibilityExport,
     RetentionCase,
+    ReversibilityExport,
     Suspension,
     SyndicateNotice,
 )

@@ -26,7 +26,7 @@ from django_tenants.utils import schema_context
 
 from contracts.models import Subscription
 from lifecycle import events, rules, tenant_data
-from lifecycle.models import ReversibilityExport, RetentionCase, SyndicateNotice
+from lifecycle.models import RetentionCase, ReversibilityExport, SyndicateNotice
 from lifecycle.rules import RetentionDecision, RetentionStep
 from lifecycle.services import notices
 from portal.models import Collectivite, Invitation, Membership, User

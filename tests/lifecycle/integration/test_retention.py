@@ -137,9 +137,11 @@ def test_told_thirty_days_before_then_purged_at_one_year_invoices_kept(
     signatory = User.objects.get(pk=member["signatory"].pk)
     assert signatory.full_name == f"Personne supprimée n° {signatory.pk}"
     assert signatory.email == f"supprime-{signatory.pk}@personne-supprimee.invalid"
-    assert not signatory.is_active and not signatory.has_usable_password()
+    assert not signatory.is_active
+    assert not signatory.has_usable_password()
     agent = User.objects.get(pk=member["agent"].pk)  # serves another collectivité: kept
-    assert agent.email == "secretaire@test.fr" and agent.is_active
+    assert agent.email == "secretaire@test.fr"
+    assert agent.is_active
     assert list(agent.memberships.values_list("collectivite__slug", flat=True)) == ["autre"]
 
     # Invoices stay, with the buyer's identity and the PDF byte for byte.
@@ -154,7 +156,8 @@ def test_told_thirty_days_before_then_purged_at_one_year_invoices_kept(
     [event] = AuditEvent.objects.filter(id__gt=audit_floor, action="retention.purged")
     assert event.data["counts"]["comptes de service"] == 1
     assert event.data["counts"]["personnes pseudonymisées (seule appartenance)"] == 2
-    assert "maire@test.fr" not in str(event.data) and "Martin" not in str(event.data)
+    assert "maire@test.fr" not in str(event.data)
+    assert "Martin" not in str(event.data)
     # Purged once: the next nights do nothing more.
     assert nightly(run, date(2028, 3, 2))["retention"] == {"done": 1}
 
