@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from lifecycle.services import retention, suspension
+from lifecycle.services import exports, retention, suspension
 
 
 @shared_task
@@ -17,4 +17,11 @@ def lifecycle_daily() -> dict:
         "retention": retention.retention_run(today=today),
         "suspension_notices": suspension.notices_run(today=today),
         "suspension_steps": suspension.proposals_run(today=today),
+        "exports_expired": exports.exports_expire(),
     }
+
+
+@shared_task(acks_late=True)
+def reversibility_export_build(export_id: int) -> str:
+    """Build one reversibility ZIP (idempotent: a second run rebuilds the same file)."""
+    return exports.export_build(export_id).status

@@ -6,6 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from lifecycle import views as lifecycle_views
 from portal.views import common, tenant
 
 urlpatterns = [
@@ -76,6 +77,16 @@ urlpatterns = [
     path("factures/", billing_views.invoices, name="invoices"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
+    # Issue 15: the signatory's reversibility export.
+    path("reversibilite/", lifecycle_views.tenant_exports, name="reversibility_exports"),
+    path(
+        "reversibilite/<int:pk>/", lifecycle_views.tenant_export_detail, name="reversibility_export"
+    ),
+    path(
+        "reversibilite/<int:pk>/zip/",
+        lifecycle_views.tenant_export_download,
+        name="reversibility_export_download",
+    ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
