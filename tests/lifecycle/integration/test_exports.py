@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -203,6 +204,6 @@ def test_downloadable_for_thirty_days_then_gone(demo, tenant, staff_admin):
 
 def test_one_export_at_a_time(demo, tenant):
     exports.export_request(collectivite=tenant, requested_by=None)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         exports.export_request(collectivite=tenant, requested_by=None)
     assert refused.value.messages == ["Un export de cette collectivité est déjà en préparation."]
