@@ -39,6 +39,10 @@ KIND_OF_SYSTEM = {
     "bigbluebutton": Kind.VISIO,
 }
 
+SUSPENDED = (
+    "Les comptes de votre collectivité sont suspendus pour défaut de paiement : aucun compte "
+    "ne peut être créé avant l'enregistrement du règlement."
+)
 NOT_SUBSCRIBED = (
     "Votre collectivité n'a pas d'abonnement en cours à « {offer} » : commandez-le depuis le "
     "catalogue avant de créer des comptes."
@@ -270,6 +274,10 @@ def account_create(
         raise ValidationError(errors)
     if kind == Kind.VISIO and not referent_trained(collectivite):
         raise ValidationError(TRAINING_REQUIRED, code="training_required")
+    from lifecycle.services.suspension import suspended
+
+    if suspended(collectivite):  # L2: no new account while the others are disabled
+        raise ValidationError(SUSPENDED, code="suspended")
     # Serialise creations of one offer so two administrators cannot both take the last seat.
     Offer.objects.select_for_update().filter(pk=offer.pk).first()
     _check_capacity(collectivite, offer, today)

@@ -214,3 +214,30 @@ def test_declining_needs_a_reason_and_suspends_nothing(overdue, run, systems, st
     assert all(enabled_everywhere(systems).values())
     # The same invoice never starts a second procedure.
     assert nightly(run, date(2026, 8, 1))["suspension_notices"] == 0
+
+
+def test_no_new_account_while_suspended(overdue, tenant, run, in_schema, catalogue, staff_finance):
+    nightly(run, date(2026, 5, 31))
+    nightly(run, date(2026, 6, 15))
+    run(
+        procedure.suspension_confirm,
+        suspension=Suspension.objects.get(invoice=overdue),
+        actor=staff_finance,
+    )
+    with in_schema(tenant), pytest.raises(ValidationError) as refused:
+        accounts.account_create(
+            collectivite=tenant,
+            data=accounts.AccountData(
+                offer_code=catalogue.mail.code,
+                given_name="Paul",
+                surname="Lecoq",
+                email="paul@perso.test",
+                login="lucie",
+            ),
+            created_by=None,
+            today=date(2026, 7, 2),
+        )
+    assert refused.value.messages == [
+        "Les comptes de votre collectivité sont suspendus pour défaut de paiement : aucun compte "
+        "ne peut être créé avant l'enregistrement du règlement."
+    ]
