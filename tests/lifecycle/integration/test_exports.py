@@ -96,6 +96,9 @@ def test_the_signatory_gets_every_kind_of_record_with_a_checked_manifest(
     assert export.progress == 100
     page = page_text(client.get(f"/reversibilite/{export.pk}/"))
     assert "Télécharger le ZIP" in page
+    # htmx polls the progress fragment until the export is finished, then stops.
+    fragment = client.get(f"/reversibilite/{export.pk}/", headers={"HX-Request": "true"})
+    assert fragment.content.decode().startswith('<div id="export-avancement">')
     assert export.zip_sha256 in page
 
     download = client.get(f"/reversibilite/{export.pk}/zip/")
@@ -202,8 +205,13 @@ def test_downloadable_for_thirty_days_then_gone(demo, tenant, staff_admin):
     assert not export.zip_file
 
 
-def test_one_export_at_a_time(demo, tenant):
-    exports.export_request(collectivite=tenant, requested_by=None)
+def test_one_export_at_a_time_and_its_progress_polled(demo, tenant, staff_admin):
+    queued = exports.export_request(collectivite=tenant, requested_by=None)
+    client = sign_in(Client(HTTP_HOST=host_of(None)), staff_admin)
+    fragment = client.get(f"/fin-adhesion/exports/{queued.pk}/", headers={"HX-Request": "true"})
+    assert f'hx-get="/fin-adhesion/exports/{queued.pk}/" hx-trigger="every 2s"' in (
+        fragment.content.decode()
+    )
     with pytest.raises(ValidationError) as refused:
         exports.export_request(collectivite=tenant, requested_by=None)
     assert refused.value.messages == ["Un export de cette collectivité est déjà en préparation."]
