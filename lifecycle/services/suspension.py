@@ -15,15 +15,26 @@ annuelle"): the non-payment procedure, step by step, each step audited.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing import selectors as billing_selectors
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice, Payment
 from lifecycle import events, rules, tenant_data
 from lifecycle.models import OPEN_SUSPENSION, Suspension
 from portal import notifications
@@ -78,18 +89,46 @@ def _settled(invoice: Invoice) -> bool:
 # --- 1. The formal notice ---------------------------------------------------------------------
 
 
+def _unpaid_overdue(latest_due: date):
+    """Invoices due on or before `latest_due` with a balance left and no procedure yet: the
+    balance in SQL, so that ten years of paid invoices cost one query a night."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    credited = (
+        CreditNote.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("total_ttc"))
+        .values("total")
+    )
+    zero = Value(Decimal("0"), output_field=money)
+    return (
+        Invoice.objects.filter(due_date__lte=latest_due, suspensions__isnull=True)
+        .annotate(
+            left=ExpressionWrapper(
+                F("total_ttc")
+                - Coalesce(Subquery(paid, output_field=money), zero)
+                - Coalesce(Subquery(credited, output_field=money), zero),
+                output_field=money,
+            )
+        )
+        .filter(left__gt=0)
+        .select_related("collectivite")
+        .order_by("due_date", "id")
+    )
+
+
 def notices_run(*, today: date) -> int:
     """Step 1 for every invoice overdue by the configured days, without a procedure yet."""
     sent = 0
-    latest_due = today - timedelta(days=overdue_days())
-    for invoice in (
-        Invoice.objects.filter(due_date__lte=latest_due, suspensions__isnull=True)
-        .select_related("collectivite")
-        .order_by("due_date", "id")
-    ):
+    for invoice in _unpaid_overdue(today - timedelta(days=overdue_days())):
         if not rules.suspension_notice_due(
             due_date=invoice.due_date, today=today, overdue_days=overdue_days()
-        ) or _settled(invoice):
+        ):
             continue
         if notice_send(invoice=invoice, today=today) is not None:
             sent += 1

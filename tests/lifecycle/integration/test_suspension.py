@@ -241,3 +241,20 @@ def test_no_new_account_while_suspended(overdue, tenant, run, in_schema, catalog
         "Les comptes de votre collectivité sont suspendus pour défaut de paiement : aucun compte "
         "ne peut être créé avant l'enregistrement du règlement."
     ]
+
+
+def test_the_nightly_notices_read_every_balance_in_one_query(
+    overdue, run, django_assert_max_num_queries
+):
+    """Paid or credited invoices are left out by the database, whatever their number."""
+    with django_assert_max_num_queries(2) as captured:  # the schema's search_path, the query
+        assert procedure._unpaid_overdue(date(2026, 5, 1)).count() == 1
+    assert [q["sql"].split()[0] for q in captured.captured_queries][-1] == "SELECT"
+    billing.payment_record(
+        invoice=overdue,
+        paid_on=date(2026, 4, 2),
+        mandate_reference="M-9",
+        amount=Decimal("1.00"),
+        recorded_by=None,
+    )
+    assert procedure._unpaid_overdue(date(2026, 5, 1)).get().left == overdue.total_ttc - 1
