@@ -26,6 +26,7 @@ from accounts.forms import (
     TrainingForm,
 )
 from accounts.models import QuotaRequest, ServiceAccount
+from lifecycle.services import suspension as suspension_services
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.forms import add_service_errors
 from portal.models import Collectivite, Membership, Role
@@ -52,6 +53,7 @@ def _page(request, form=None, *, status=200):
             "creatable": creatable,
             "today": today,
             "polling": any(a.state == "pending" for row in rows for a in row.accounts),
+            "suspended": suspension_services.suspended(request.tenant),  # L2 (issue 15)
         },
         status=status,
     )

@@ -13,6 +13,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 
 from accounts import services as accounts
 from accounts.models import ServiceAccount
@@ -23,9 +24,14 @@ from contracts.models import Quote, QuoteLine
 from lifecycle.models import Suspension
 from lifecycle.services import suspension as procedure
 from lifecycle.tasks import lifecycle_daily
-from portal.models import AuditEvent, Role
+from portal.models import AuditEvent, Membership, Role
+from tests.conftest import host_of, page_text, sign_in
 from tests.factories.catalogue import EXEMPT
 from tests.support.slapd import directory_entry
+
+
+def fadmin_of(tenant):
+    return Membership.objects.get(collectivite=tenant, role=Role.FUNCTIONAL_ADMIN).user
 
 
 def at(day: date):
@@ -224,6 +230,8 @@ def test_no_new_account_while_suspended(overdue, tenant, run, in_schema, catalog
         suspension=Suspension.objects.get(invoice=overdue),
         actor=staff_finance,
     )
+    admin = sign_in(Client(HTTP_HOST=host_of(tenant)), fadmin_of(tenant), tenant)
+    assert "sont suspendus pour défaut de paiement" in page_text(admin.get("/comptes-de-service/"))
     with in_schema(tenant), pytest.raises(ValidationError) as refused:
         accounts.account_create(
             collectivite=tenant,
