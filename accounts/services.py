@@ -39,6 +39,10 @@ KIND_OF_SYSTEM = {
     "bigbluebutton": Kind.VISIO,
 }
 
+SUSPENDED = (
+    "Les comptes de votre collectivité sont suspendus pour défaut de paiement : aucun compte "
+    "ne peut être créé avant l'enregistrement du règlement."
+)
 NOT_SUBSCRIBED = (
     "Votre collectivité n'a pas d'abonnement en cours à « {offer} » : commandez-le depuis le "
     "catalogue avant de créer des comptes."
@@ -263,6 +267,10 @@ def account_create(
         raise ValidationError(errors)
     if kind == Kind.VISIO and not referent_trained(collectivite):
         raise ValidationError(TRAINING_REQUIRED, code="training_required")
+    from lifecycle.services.suspension import suspended
+
+    if suspended(collectivite):  # L2: no new account while the others are disabled
+        raise ValidationError(SUSPENDED, code="suspended")
     # Serialise creations of one offer so two administrators cannot both take the last seat.
     Offer.objects.select_for_update().filter(pk=offer.pk).first()
     _check_capacity(collectivite, offer, today)
@@ -366,6 +374,19 @@ def account_close(
     notifications.notify(
         template="account_closed", to=[account.email, *_admins(collectivite)], context=context
     )
+    if account.closed_by is not None:  # L3: closed by a person, the syndicate is told
+        from lifecycle.services.notices import account_closed_notice
+
+        account_closed_notice(
+            collectivite=collectivite,
+            reference=f"account:{account.pk}:{today:%Y%m%d}",
+            holder=account.display_name,
+            service=account.get_kind_display(),
+            login=account.login,
+            closed_by=account.closed_by,
+            closed_on=today,
+            reason=account.close_reason,
+        )
     return account
 
 

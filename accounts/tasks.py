@@ -38,12 +38,16 @@ OPERATIONS = {
     "create": ((ServiceAccount.State.PENDING,), ("create",)),
     "update": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("update",)),
     "purge": ((ServiceAccount.State.CLOSED,), ("disable", "delete")),
+    # L2 (issue 15): suspension for non-payment and its lifting; nothing is deleted.
+    "disable": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("disable",)),
+    "enable": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("enable",)),
 }
 LABELS = {
     "create": "création",
     "update": "mise à jour",
     "disable": "désactivation",
     "delete": "suppression",
+    "enable": "réactivation",
 }
 
 
@@ -89,7 +93,7 @@ def _provision(task, account_id: int, operation: str) -> str:
     spec = services.account_spec(account, collectivite)
     try:
         connectors = registry.connectors_for(account.offer.system)
-        if operation == "purge":
+        if operation in ("purge", "disable"):
             connectors = list(reversed(connectors))  # the services before the directory
         for connector in connectors:
             for method in methods:

@@ -26,6 +26,7 @@ from accounts.forms import (
     TrainingForm,
 )
 from accounts.models import QuotaRequest, ServiceAccount
+from lifecycle.services import suspension as suspension_services
 from portal import outbox
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.forms import add_service_errors
@@ -53,6 +54,7 @@ def _page(request, form=None, *, status=200):
             "creatable": creatable,
             "today": today,
             "polling": any(a.state == "pending" for row in rows for a in row.accounts),
+            "suspended": suspension_services.suspended(request.tenant),  # L2 (issue 15)
         },
         status=status,
     )

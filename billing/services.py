@@ -495,6 +495,10 @@ def payment_record(
         summary=f"Paiement de {euros(amount)} reçu le {paid_on:%d/%m/%Y} (mandat "
         f"{payment.mandate_reference}) sur {invoice.number}.",
     )
+    # L2 (issue 15): a settled invoice ends its non-payment procedure, accounts re-enabled.
+    from lifecycle.services.suspension import settlement_record
+
+    settlement_record(invoice=invoice, actor=recorded_by)
     return payment
 
 

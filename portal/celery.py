@@ -68,4 +68,9 @@ app.conf.beat_schedule = {
         "task": "trainings.tasks.trainings_daily",
         "schedule": crontab(minute=30, hour=7),
     },
+    # The end of a membership (issue 15): retention notices and purges, non-payment steps.
+    "lifecycle-daily": {
+        "task": "lifecycle.tasks.lifecycle_daily",
+        "schedule": crontab(minute=50, hour=2),
+    },
 }

@@ -6,6 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from lifecycle import views as lifecycle_views
 from portal.api import api
 from portal.views import backoffice, common
 from trainings import views as training_views
@@ -232,6 +233,39 @@ urlpatterns = [
         "formations/sessions/<int:pk>/emargement.pdf",
         training_views.backoffice_session_sheet,
         name="trainings_backoffice_session_sheet",
+    ),
+    # The end of a membership (issue 15): notices, suspensions, retention, reversibility.
+    path("fin-adhesion/avis/", lifecycle_views.notice_list, name="lifecycle_notices"),
+    path(
+        "fin-adhesion/avis/<int:pk>/pris-en-compte/",
+        lifecycle_views.notice_acknowledge,
+        name="lifecycle_notice_acknowledge",
+    ),
+    path(
+        "fin-adhesion/suspensions/", lifecycle_views.suspension_list, name="lifecycle_suspensions"
+    ),
+    path(
+        "fin-adhesion/suspensions/<int:pk>/confirmer/",
+        lifecycle_views.suspension_confirm,
+        name="lifecycle_suspension_confirm",
+    ),
+    path(
+        "fin-adhesion/suspensions/<int:pk>/ecarter/",
+        lifecycle_views.suspension_decline,
+        name="lifecycle_suspension_decline",
+    ),
+    path("fin-adhesion/conservation/", lifecycle_views.retention_list, name="lifecycle_retention"),
+    path(
+        "fin-adhesion/conservation/<int:pk>/",
+        lifecycle_views.retention_detail,
+        name="lifecycle_retention_detail",
+    ),
+    path("fin-adhesion/exports/", lifecycle_views.export_list, name="lifecycle_exports"),
+    path("fin-adhesion/exports/<int:pk>/", lifecycle_views.export_detail, name="lifecycle_export"),
+    path(
+        "fin-adhesion/exports/<int:pk>/zip/",
+        lifecycle_views.export_download,
+        name="lifecycle_export_download",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),

@@ -6,6 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from lifecycle import views as lifecycle_views
 from portal.views import common, tenant
 from trainings import views as training_views
 
@@ -87,6 +88,16 @@ urlpatterns = [
         "formations/inscriptions/<int:pk>/annuler/",
         training_views.tenant_registration_cancel,
         name="tenant_training_registration_cancel",
+    ),
+    # Issue 15: the signatory's reversibility export.
+    path("reversibilite/", lifecycle_views.tenant_exports, name="reversibility_exports"),
+    path(
+        "reversibilite/<int:pk>/", lifecycle_views.tenant_export_detail, name="reversibility_export"
+    ),
+    path(
+        "reversibilite/<int:pk>/zip/",
+        lifecycle_views.tenant_export_download,
+        name="reversibility_export_download",
     ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),

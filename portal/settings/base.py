@@ -58,6 +58,7 @@ SHARED_APPS = [
     "billing.apps.BillingConfig",
     "status.apps.StatusConfig",  # service status, announcements, feeds (issue 13)
     "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
+    "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -257,6 +258,9 @@ DIRECTORY_BIND_PASSWORD = env("DIRECTORY_BIND_PASSWORD", "")
 DIRECTORY_BASE_DN = env("DIRECTORY_BASE_DN", "")
 BLUEMIND_URL = env("BLUEMIND_URL", "")
 BLUEMIND_API_KEY = env("BLUEMIND_API_KEY", "")
+ZIMBRA_URL = env("ZIMBRA_URL", "")  # https://mail.example.fr:7071 (SOAP admin service)
+ZIMBRA_ADMIN_USER = env("ZIMBRA_ADMIN_USER", "")
+ZIMBRA_ADMIN_PASSWORD = env("ZIMBRA_ADMIN_PASSWORD", "")
 NEXTCLOUD_URL = env("NEXTCLOUD_URL", "")
 NEXTCLOUD_USER = env("NEXTCLOUD_USER", "")
 NEXTCLOUD_PASSWORD = env("NEXTCLOUD_PASSWORD", "")  # an app password of an admin account
@@ -266,6 +270,12 @@ CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
 # Mailboxes are <login>@<domain>: the collectivité's own mail domain when it has one, else
 # <slug>.<MAIL_DEFAULT_DOMAIN>.
 MAIL_DEFAULT_DOMAIN = env("MAIL_DEFAULT_DOMAIN", "mail.localhost")
+
+# --- The end of a membership (issue 15, lifecycle/) ------------------------------------------
+# L2: an invoice unpaid this many days after its due date gets a formal notice; this many days
+# after the notice, the suspension is proposed to the syndicate (who confirms it).
+SUSPENSION_OVERDUE_DAYS = int(env("SUSPENSION_OVERDUE_DAYS", "30"))
+SUSPENSION_NOTICE_DAYS = int(env("SUSPENSION_NOTICE_DAYS", "15"))
 
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
