@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from portal.models import Collectivite, User
+from portal.outbox import outbox_send
 from portal.services import backoffice_url, site_url
 from status import domain, richtext, selectors
 from status.models import (
@@ -49,10 +50,7 @@ def _hash(raw: str) -> str:
 
 
 def _on_commit_notify(announcement: Announcement, event: str) -> None:
-    from status import tasks
-
-    pk = announcement.pk
-    transaction.on_commit(lambda: tasks.announcement_notify.delay(pk, event))
+    outbox_send("status.tasks.announcement_notify", announcement.pk, event)
 
 
 def _validate(

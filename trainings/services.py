@@ -17,6 +17,7 @@ from billing.services import delivery_record
 from catalogue.models import BillingUnit
 from portal.models import Collectivite, Membership, Role, User
 from portal.notifications import notify, syndicate_admins
+from portal.outbox import outbox_send
 from portal.services import backoffice_url, site_url
 from trainings import domain, events, selectors
 from trainings.calendar import session_ics
@@ -319,14 +320,8 @@ def session_cancel(*, session: Session, actor: User, reason: str, today: date) -
     people = list(
         session.registrations.filter(status__in=selectors.ACTIVE).select_related("collectivite")
     )
-    transaction.on_commit(lambda: _tell_cancelled([r.pk for r in people]))
+    outbox_send("trainings.tasks.send_cancellation_notices", [r.pk for r in people])
     return session
-
-
-def _tell_cancelled(registration_ids: list[int]) -> None:
-    from trainings.tasks import send_cancellation_notices
-
-    send_cancellation_notices.delay(registration_ids)
 
 
 def cancellation_notices_send(*, registration_ids: list[int]) -> int:

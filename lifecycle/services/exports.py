@@ -37,6 +37,7 @@ from contracts.models import Quote, QuoteDocument, Subscription
 from lifecycle import events, tenant_data
 from lifecycle.models import ReversibilityExport
 from portal.models import Collectivite, Membership, User
+from portal.outbox import outbox_send
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +64,8 @@ def export_request(*, collectivite: Collectivite, requested_by: User | None) -> 
     events.reversibility_export_event(
         collectivite=collectivite, export=export, actor=requested_by, action="requested"
     )
-    pk = export.pk
-    transaction.on_commit(lambda: _send(pk))
+    outbox_send("lifecycle.tasks.reversibility_export_build", export.pk)
     return export
-
-
-def _send(pk: int) -> None:
-    from lifecycle.tasks import reversibility_export_build
-
-    reversibility_export_build.delay(pk)
 
 
 def available(export: ReversibilityExport, *, now=None) -> bool:
