@@ -283,7 +283,9 @@ class RemoteConsent(models.Model):
     """T3: a remote-maintenance session asked by the technician, agreed by the person."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="consents")
-    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     asked_at = models.DateTimeField()
     agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

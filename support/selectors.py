@@ -72,9 +72,14 @@ def ticket_clock(
         return None
     changes = status_history(ticket)
     reached = getattr(ticket, MILESTONE_OF[TargetKind(kind)])
-    if reached is not None:
-        changes.append((reached, False))
-        now = max(now, reached)
+    if reached is not None and reached < now:
+        # The target is met at its milestone: the clock is read there, and stays there.
+        reading = sla.clock_reading(
+            changes, targets[kind], reached, calendar or calendar_of(ticket.channel)
+        )
+        return sla.ClockReading(
+            elapsed=reading.elapsed, target=reading.target, running=False, deadline=None
+        )
     return sla.clock_reading(changes, targets[kind], now, calendar or calendar_of(ticket.channel))
 
 
@@ -91,8 +96,10 @@ def channel_for(offer) -> SupportChannel:
     channel = None
     if offer is not None:
         channel = SupportChannel.objects.filter(offers=offer).first()
-    return channel or SupportChannel.objects.filter(is_default=True).first() or (
-        SupportChannel.objects.first()
+    return (
+        channel
+        or SupportChannel.objects.filter(is_default=True).first()
+        or (SupportChannel.objects.first())
     )
 
 

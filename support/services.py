@@ -63,7 +63,9 @@ ESTIMATE_NOT_PROPOSED = "Ce devis n'est plus en attente de décision."
 ESTIMATE_NOT_SIGNATORY = "Seul un signataire de la collectivité accepte ou refuse un devis."
 ESTIMATE_PO_REQUIRED = "Indiquez le numéro de bon de commande ou d'engagement."
 ESTIMATE_NOT_ACCEPTED = "Le temps passé ne s'enregistre que sur un devis accepté."
-ESTIMATE_EXCEEDED = "Le temps passé dépasse le devis accepté ({quantity}) : faites accepter un nouveau devis."
+ESTIMATE_EXCEEDED = (
+    "Le temps passé dépasse le devis accepté ({quantity}) : faites accepter un nouveau devis."
+)
 ESTIMATE_ALREADY_RECORDED = "Le temps passé de ce devis est déjà enregistré."
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -78,8 +80,8 @@ EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa", b"#
 TRANSITIONS = {
     Status.NEW: {Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED, Status.CLOSED},
     Status.IN_PROGRESS: {Status.WAITING, Status.RESOLVED, Status.CLOSED},
-    Status.WAITING: {Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
-    Status.RESOLVED: {Status.IN_PROGRESS, Status.CLOSED},
+    Status.WAITING: {Status.NEW, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: {Status.NEW, Status.IN_PROGRESS, Status.CLOSED},
     Status.CLOSED: set(),
 }
 
@@ -177,9 +179,7 @@ def ticket_open(
         opened_by=opened_by,
         opened_at=now,
     )
-    event = _event(
-        ticket, TicketEvent.Kind.OPENED, at=now, author=opened_by, status=Status.NEW
-    )
+    event = _event(ticket, TicketEvent.Kind.OPENED, at=now, author=opened_by, status=Status.NEW)
     _attach(ticket, event, files)
     mail.ticket_opened_notify(ticket=ticket)
     return ticket
@@ -195,11 +195,13 @@ def _set_status(ticket: Ticket, status: str, *, author: User | None, now: dateti
     if status not in TRANSITIONS[Status(ticket.status)]:
         raise ValidationError(BAD_TRANSITION)
     ticket.status = status
-    if status == Status.IN_PROGRESS and ticket.intervention_at is None:
+    # The intervention is the syndicate taking the request in hand (T2: 4 working hours).
+    staff = author is not None and is_syndicate_staff(author)
+    if status == Status.IN_PROGRESS and ticket.intervention_at is None and staff:
         ticket.intervention_at = now
     if status == Status.RESOLVED:
         ticket.resolved_at = now
-    elif status == Status.IN_PROGRESS:
+    elif status in (Status.NEW, Status.IN_PROGRESS):
         ticket.resolved_at = None
     _event(ticket, TicketEvent.Kind.STATUS, at=now, author=author, status=status)
 
@@ -247,9 +249,14 @@ def ticket_reply(
             ticket.first_response_at = now
         mail.reply_notify(ticket=ticket, event=event)
     elif not staff and ticket.status in (Status.WAITING, Status.RESOLVED):
-        _set_status(ticket, Status.IN_PROGRESS, author=author, now=now)
+        # The collectivité answered: the clock runs again, in the state it was in before.
+        _set_status(ticket, _resumed_status(ticket), author=author, now=now)
     ticket.save()
     return event
+
+
+def _resumed_status(ticket: Ticket) -> str:
+    return Status.IN_PROGRESS if ticket.intervention_at is not None else Status.NEW
 
 
 @transaction.atomic
@@ -401,6 +408,13 @@ def consent_give(
 # --- Out of scope: exceptional interventions, estimated, accepted, billed (T4) ----------------
 
 
+def quantity_label(estimate: Estimate, quantity: Decimal | None = None) -> str:
+    """« 2,5 h », « 1 j » — French decimals, the offer's unit."""
+    value = estimate.quantity if quantity is None else quantity
+    number = f"{value.normalize():f}".replace(".", ",")
+    return f"{number} {'h' if estimate.offer.billing_unit == BillingUnit.HOUR else 'j'}"
+
+
 def estimate_text(estimate: Estimate) -> str:
     """The exact text the signatory accepts (its SHA-256 is the evidence)."""
     ticket = estimate.ticket
@@ -443,9 +457,7 @@ def estimate_propose(
     except (PricingError, ValueError) as exc:
         raise ValidationError(ESTIMATE_UNPRICED) from exc
     ticket = _locked(ticket)
-    ticket.estimates.filter(state=Estimate.State.PROPOSED).update(
-        state=Estimate.State.SUPERSEDED
-    )
+    ticket.estimates.filter(state=Estimate.State.PROPOSED).update(state=Estimate.State.SUPERSEDED)
     ticket.out_of_scope_reason = reason.strip()[:200]
     ticket.save(update_fields=["out_of_scope_reason"])
     estimate = Estimate.objects.create(
@@ -457,8 +469,7 @@ def estimate_propose(
         unit_price=line.unit_price,
         amount=line.amount,
         schedule_label=(
-            f"délibération {schedule.deliberation_number} du "
-            f"{schedule.deliberation_date:%d/%m/%Y}"
+            f"délibération {schedule.deliberation_number} du {schedule.deliberation_date:%d/%m/%Y}"
             if schedule
             else ""
         ),
@@ -518,7 +529,7 @@ def estimate_decide(
         body=f"Devis d'intervention {verb} par {signatory.get_full_name() or signatory.email}.",
     )
     if ticket.status == Status.WAITING:
-        _set_status(ticket, Status.IN_PROGRESS, author=signatory, now=now)
+        _set_status(ticket, _resumed_status(ticket), author=signatory, now=now)
         ticket.save()
     audit_record(
         action=f"support.estimate_{'accepted' if accept else 'refused'}",
@@ -549,7 +560,7 @@ def intervention_time_record(
         raise ValidationError({"quantity": ESTIMATE_QUANTITY})
     if quantity > estimate.quantity:
         raise ValidationError(
-            {"quantity": ESTIMATE_EXCEEDED.format(quantity=f"{estimate.quantity:g}")}
+            {"quantity": ESTIMATE_EXCEEDED.format(quantity=quantity_label(estimate))}
         )
     ticket = estimate.ticket
     delivery = billing_services.delivery_record(

@@ -62,7 +62,11 @@ class LocalDovecot:
         if uid == 0:
             # Dovecot refuses to run its login and mail processes as root: under root (a CI
             # container), they run as the package's own unprivileged users.
-            uid, gid, login_user = pwd.getpwnam("dovecot").pw_uid, grp.getgrnam("dovecot").gr_gid, "dovenull"
+            uid, gid, login_user = (
+                pwd.getpwnam("dovecot").pw_uid,
+                grp.getgrnam("dovecot").gr_gid,
+                "dovenull",
+            )
             for path in [d, *d.iterdir()]:
                 os.chown(path, uid, gid)
         user = pwd.getpwuid(uid).pw_name
@@ -129,9 +133,11 @@ service stats {{
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                log = (self.directory / "dovecot.log").read_text(errors="replace") if (
-                    self.directory / "dovecot.log"
-                ).exists() else ""
+                log = (
+                    (self.directory / "dovecot.log").read_text(errors="replace")
+                    if (self.directory / "dovecot.log").exists()
+                    else ""
+                )
                 raise RuntimeError(f"dovecot stopped: {self.process.stderr.read()!r} {log}")
             try:
                 with imaplib.IMAP4(self.settings.host, self.settings.port, timeout=2) as imap:
@@ -159,9 +165,10 @@ def deliver(settings: MailboxSettings, raw: bytes) -> None:
 def mailbox_clear(settings: MailboxSettings) -> None:
     with imaplib.IMAP4(settings.host, settings.port, timeout=5) as imap:
         imap.login(settings.user, settings.password)
-        imap.select("INBOX")
-        imap.store("1:*", "+FLAGS", "(\\Deleted)")
-        imap.expunge()
+        _, count = imap.select("INBOX")
+        if int(count[0]):
+            imap.store("1:*", "+FLAGS", "(\\Deleted)")
+            imap.expunge()
         imap.logout()
 
 
