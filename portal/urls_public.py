@@ -10,6 +10,7 @@ from portal.api import api
 from portal.views import backoffice, common
 
 urlpatterns = [
+    path("assistance/", include("support.urls_backoffice")),
     path("", backoffice.home, name="home"),
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),
