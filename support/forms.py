@@ -54,7 +54,7 @@ def _quantity(value: str) -> Decimal:
 
 
 class TicketForm(forms.Form):
-    offer = forms.ChoiceField(label="Service concerné")
+    offer = forms.ChoiceField(label="Service concerné", required=False)
     subject = forms.CharField(
         label="Objet",
         max_length=200,

@@ -103,12 +103,16 @@ def lead(staff_admin, channels):
 
 @pytest.fixture
 def technician(db):
+    from allauth.mfa.models import Authenticator
+
     from portal import services as portal_services
     from tests.conftest import TEST_PASSWORD
 
-    return portal_services.staff_user_create(
+    user = portal_services.staff_user_create(
         email="technicien@syndicat.test",
         full_name="Théo Martin",
         password=TEST_PASSWORD,
         groups=["Administrateurs du syndicat"],
     )
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
