@@ -194,6 +194,9 @@ class Command(BaseCommand):
         self._framework_agreement()
         self._quote_to_sign()
         self._accounts()
+        from support import demo as support_demo  # assistance: channels, guides, a request
+
+        support_demo.load()
         self._print_logins()
 
     def _quote_to_sign(self) -> None:

@@ -166,7 +166,8 @@ def test_the_technician_works_the_queue(tenant, agent, technician, subscribed, l
     assert (ticket.assignee, ticket.status) == (technician, Status.IN_PROGRESS)
     assert ticket.first_response_at is not None
     page = page_text(client.get(f"/assistance/{ticket.pk}/"))
-    assert "Temps passé" in page and "15 min" in page
+    assert "Temps passé" in page
+    assert "15 min" in page
     assert "pas encore donné : ne pas ouvrir la séance" in page
 
     consent = RemoteConsent.objects.get(ticket=ticket)
