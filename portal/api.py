@@ -23,6 +23,7 @@ from portal.access import is_syndicate_admin, is_syndicate_staff
 from portal.api_common import FORBIDDEN as FORBIDDEN  # re-exported for the tests
 from portal.api_common import INVALID, NOT_FOUND, UNAUTHENTICATED, ErrorOut, _require
 from portal.models import Collectivite
+from support.api import router as support_router
 
 
 class StaffToken(HttpBearer):
@@ -195,3 +196,4 @@ api.add_router("", catalogue_router)
 api.add_router("", contracts_router)
 api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports
 api.add_router("", accounts_router)  # service accounts, usage, quota requests
+api.add_router("", support_router)  # assistance: the queue, tickets, a collectivité's tickets
