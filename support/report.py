@@ -69,8 +69,8 @@ class Bar:
 class Chart:
     bars: list[Bar]
     height: int
-    plot_width: int = 420
-    label_width: int = 260
+    plot_width: int = 560
+    view_width: int = 660
 
 
 def chart(rows: list[ReportRow]) -> Chart:
@@ -82,9 +82,9 @@ def chart(rows: list[ReportRow]) -> Chart:
             Bar(
                 label=f"{row.channel} — {row.service}",
                 percent=percent,
-                y=10 + index * 34,
-                width=4.2 * percent,
+                y=4 + index * 48,
+                width=5.6 * percent,
                 measured=share is not None,
             )
         )
-    return Chart(bars=bars, height=20 + 34 * max(len(rows), 1))
+    return Chart(bars=bars, height=8 + 48 * max(len(rows), 1))

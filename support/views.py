@@ -366,6 +366,10 @@ def backoffice_ticket_new(request):
     )
 
 
+# Several forms share a page: their ids stay unique (RGAA).
+FORM_IDS = {"status_form": "etat_%s", "estimate_form": "devis_%s"}
+
+
 def _backoffice_page(request, ticket: Ticket, **forms):
     now = timezone.now()
     targets = selectors.targets_of(ticket)
@@ -385,11 +389,13 @@ def _backoffice_page(request, ticket: Ticket, **forms):
         "attachments": _public_attachments(ticket),
         "clocks": [(kind, reading) for kind, reading in clocks if reading is not None],
         "reply_form": StaffReplyForm(),
-        "status_form": StatusForm(initial={"status": ticket.status}),
+        "status_form": StatusForm(initial={"status": ticket.status}, auto_id="etat_%s"),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
         "merge_form": MergeForm(),
-        "estimate_form": EstimateForm(),
-        "time_form": TimeRecordForm(initial={"delivered_on": timezone.localdate()}),
+        "estimate_form": EstimateForm(auto_id="devis_%s"),
+        "time_form": TimeRecordForm(
+            initial={"delivered_on": timezone.localdate()}, auto_id="temps_%s"
+        ),
         "time_spent": sum(event.minutes_spent for event in ticket.events.all()),
     }
     context.update(forms)
@@ -426,7 +432,11 @@ def backoffice_ticket_action(request, pk: int, action: str):
     if action not in handlers:
         raise Http404
     form_class, name, handler = handlers[action]
-    form = form_class(request.POST, request.FILES) if form_class else None
+    form = (
+        form_class(request.POST, request.FILES, auto_id=FORM_IDS.get(name, "id_%s"))
+        if form_class
+        else None
+    )
     if form is None or form.is_valid():
         try:
             success = handler(request, ticket, form.cleaned_data if form else {}, now)
@@ -502,7 +512,7 @@ def _do_consent(request, ticket, data, now) -> str:
 def backoffice_time_record(request, pk: int, estimate_pk: int):
     ticket = _staff_ticket(pk)
     estimate = get_object_or_404(Estimate, pk=estimate_pk, ticket=ticket)
-    form = TimeRecordForm(request.POST)
+    form = TimeRecordForm(request.POST, auto_id="temps_%s")
     if form.is_valid():
         try:
             services.intervention_time_record(
