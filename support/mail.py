@@ -118,7 +118,9 @@ def estimate_proposed_notify(*, estimate) -> None:
     from portal.notifications import signatories
 
     ticket = estimate.ticket
-    context = _context(ticket, amount=str(estimate.amount), reason=estimate.reason)
+    from portal.templatetags.portal_format import euros
+
+    context = _context(ticket, amount=euros(estimate.amount), reason=estimate.reason)
     headers = {"In-Reply-To": root_message_id(ticket), "References": root_message_id(ticket)}
     _queue("support_estimate", signatories(ticket.collectivite), context, headers)
 

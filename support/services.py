@@ -24,6 +24,7 @@ from catalogue.models import BillingUnit, Offer
 from portal.access import is_syndicate_staff, roles_in
 from portal.events import audit_record
 from portal.models import Collectivite, Role, User
+from portal.templatetags.portal_format import euros
 from support import mail, selectors
 from support.models import (
     Attachment,
@@ -325,10 +326,15 @@ def sla_warnings_send(*, now: datetime) -> int:
     """Warn the assignee at 75 % of a target and the support lead at breach, once each (the
     `one_warning_each` constraint decides under concurrent or retried runs)."""
     sent = 0
+    calendars: dict[int, object] = {}
     for row in selectors.queue(channel=None, now=now):
         ticket = row.ticket
+        calendar = calendars.setdefault(ticket.channel_id, selectors.calendar_of(ticket.channel))
+        targets = selectors.targets_of(ticket)
         for kind in TargetKind.values:
-            reading = selectors.ticket_clock(ticket=ticket, kind=kind, now=now)
+            reading = selectors.ticket_clock(
+                ticket=ticket, kind=kind, now=now, calendar=calendar, targets=targets
+            )
             if reading is None or getattr(ticket, selectors.MILESTONE_OF[TargetKind(kind)]):
                 continue
             if reading.breached:
@@ -425,8 +431,8 @@ def estimate_text(estimate: Estimate) -> str:
         f"Hors périmètre de l'assistance : {estimate.reason}\n"
         f"Travaux prévus : {estimate.description}\n"
         f"Prestation : {estimate.offer.name}\n"
-        f"Quantité : {estimate.quantity} ({estimate.offer.get_billing_unit_display()})\n"
-        f"Prix unitaire : {estimate.unit_price} € — Montant : {estimate.amount} €\n"
+        f"Quantité : {quantity_label(estimate)} ({estimate.offer.get_billing_unit_display()})\n"
+        f"Prix unitaire : {euros(estimate.unit_price)} — Montant : {euros(estimate.amount)}\n"
         f"Tarifs : {estimate.schedule_label}\n"
     )
 
@@ -481,8 +487,8 @@ def estimate_propose(
         TicketEvent.Kind.ESTIMATE,
         at=now,
         author=technician,
-        body=f"Hors périmètre ({estimate.reason}) : devis de {quantity} × {line.unit_price} € "
-        f"= {line.amount} € proposé.",
+        body=f"Hors périmètre ({estimate.reason}) : devis de {quantity_label(estimate)} × "
+        f"{euros(line.unit_price)} = {euros(line.amount)} proposé.",
     )
     if ticket.status in (Status.NEW, Status.IN_PROGRESS):
         _set_status(ticket, Status.WAITING, author=technician, now=now)
@@ -536,7 +542,7 @@ def estimate_decide(
         obj=estimate,
         actor=signatory,
         collectivite=ticket.collectivite,
-        summary=f"Devis d'intervention de la demande {ticket.number} {verb} ({estimate.amount} €).",
+        summary=f"Devis d'intervention de la demande {ticket.number} {verb} ({euros(estimate.amount)}).",
         data={"sha256": estimate.accepted_sha256, "po_number": estimate.po_number},
         ip_address=ip_address,
     )
@@ -575,6 +581,15 @@ def intervention_time_record(
     )
     estimate.spent_quantity, estimate.delivery_id = quantity, delivery.pk
     estimate.save(update_fields=["spent_quantity", "delivery_id"])
+    audit_record(
+        action="support.intervention_recorded",
+        obj=estimate,
+        actor=technician,
+        collectivite=ticket.collectivite,
+        summary=f"Intervention de la demande {ticket.number} : {quantity_label(estimate, quantity)} "
+        f"à facturer ({euros(delivery.amount)}).",
+        data={"delivery": delivery.pk, "quantity": str(quantity), "amount": str(delivery.amount)},
+    )
     _event(
         ticket,
         TicketEvent.Kind.TIME,

@@ -212,7 +212,8 @@ def test_out_of_scope_estimated_accepted_recorded_and_invoiced(
         estimate.accepted_sha256
         == hashlib.sha256(services.estimate_text(estimate).encode()).hexdigest()
     )
-    assert "Quantité : 3.00 (par heure)" in estimate.accepted_text
+    assert "Quantité : 3 h (par heure)" in estimate.accepted_text
+    assert "Prix unitaire : 55,00\u00a0€ — Montant : 165,00\u00a0€" in estimate.accepted_text
     event = AuditEvent.objects.get(id__gt=audit_floor, action="support.estimate_accepted")
     assert event.data["sha256"] == estimate.accepted_sha256
 
@@ -230,6 +231,11 @@ def test_out_of_scope_estimated_accepted_recorded_and_invoiced(
         estimate=estimate, quantity=Decimal("2.5"), technician=technician,
         delivered_on=date(2026, 4, 9), now=at(2026, 4, 9, 17, 0),
     )  # fmt: skip
+
+    recorded = AuditEvent.objects.get(id__gt=audit_floor, action="support.intervention_recorded")
+    assert recorded.summary == (
+        f"Intervention de la demande {ticket.number} : 2,5 h à facturer (137,50\u00a0€)."
+    )
 
     invoice = billing_services.invoice_issue(
         collectivite=tenant, as_of=date(2026, 5, 1), issue_date=date(2026, 5, 1)
