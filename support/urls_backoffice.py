@@ -12,8 +12,10 @@ urlpatterns = [
     path("fiches/", views.guides_page, name="support_guides"),
     path("fiches/nouvelle/", views.guide_edit, name="support_guide_create"),
     path("fiches/<int:pk>/modifier/", views.guide_edit, name="support_guide_edit"),
-    path("fiches/suggestions/", views.guide_suggestions, name="support_guide_suggestions"),
-    path("fiches/<int:pk>/", views.guide_page, name="support_guide"),
+    path(
+        "fiches/suggestions/", views.backoffice_guide_suggestions, name="support_guide_suggestions"
+    ),
+    path("fiches/<int:pk>/", views.backoffice_guide_page, name="support_guide"),
     path("pieces/<int:pk>/", views.backoffice_attachment, name="support_backoffice_attachment"),
     path("<int:pk>/", views.backoffice_ticket, name="support_backoffice_ticket"),
     path(

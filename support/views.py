@@ -23,7 +23,6 @@ from portal.access import member_required, roles_in, staff_required
 from portal.adapters import recorded_address
 from portal.forms import add_service_errors
 from portal.models import Collectivite, Role
-from portal.tenancy import is_public_request
 from support import report, selectors, services
 from support.forms import (
     AssignForm,
@@ -121,11 +120,8 @@ def ticket_new(request):
     return render(request, "support/ticket_new.html", {"form": form})
 
 
-@require_GET
-def guide_suggestions(request):
-    """htmx: guides whose title matches the subject being typed (both sites, signed in)."""
-    if not request.user.is_authenticated:
-        raise Http404
+def _guide_suggestions(request):
+    """htmx: guides whose title matches the subject being typed."""
     offer = None
     offer_pk = request.GET.get("offer", "")
     if offer_pk.isdigit():
@@ -136,13 +132,33 @@ def guide_suggestions(request):
     return render(request, "support/partials/guide_suggestions.html", {"guides": guides})
 
 
+def _guide_page(request, pk: int, layout: str):
+    guide = get_object_or_404(Guide, pk=pk, published=True)
+    return render(request, "support/guide.html", {"guide": guide, "layout": layout})
+
+
+@member_required()
+@require_GET
+def guide_suggestions(request):
+    return _guide_suggestions(request)
+
+
+@member_required()
 @require_GET
 def guide_page(request, pk: int):
-    if not request.user.is_authenticated:
-        raise Http404
-    guide = get_object_or_404(Guide, pk=pk, published=True)
-    layout = "layouts/backoffice.html" if is_public_request(request) else "layouts/tenant.html"
-    return render(request, "support/guide.html", {"guide": guide, "layout": layout})
+    return _guide_page(request, pk, "layouts/tenant.html")
+
+
+@staff_required()
+@require_GET
+def backoffice_guide_suggestions(request):
+    return _guide_suggestions(request)
+
+
+@staff_required()
+@require_GET
+def backoffice_guide_page(request, pk: int):
+    return _guide_page(request, pk, "layouts/backoffice.html")
 
 
 def _tenant_ticket_page(request, ticket: Ticket, *, reply_form=None, decision_form=None):
