@@ -292,3 +292,26 @@ def test_the_back_office_is_closed_to_members(tenant, agent, subscribed):
     client = _client(agent)
     assert client.get("/assistance/").status_code == 404
     assert client.get(f"/assistance/{ticket.pk}/").status_code == 404
+
+
+def test_the_back_office_edits_guides(technician, catalogue):
+    client = _client(technician)
+    created = client.post(
+        "/assistance/fiches/nouvelle/",
+        {"title": "Vider la corbeille", "offer": catalogue.mail.pk, "body": "Menu Fichier.",
+         "published": "on"},
+    )  # fmt: skip
+    guide = Guide.objects.get(title="Vider la corbeille")
+    assert created.status_code == 302
+    client.post(
+        f"/assistance/fiches/{guide.pk}/modifier/",
+        {"title": "Vider la corbeille du webmail", "offer": "", "body": "Menu Fichier."},
+    )
+    guide.refresh_from_db()
+    assert (guide.title, guide.offer, guide.published) == (
+        "Vider la corbeille du webmail",
+        None,
+        False,
+    )
+    assert "Vider la corbeille du webmail" in page_text(client.get("/assistance/fiches/"))
+    assert client.get(f"/assistance/fiches/{guide.pk}/").status_code == 404  # unpublished
