@@ -31,6 +31,7 @@ from portal.api_common import (
 )
 from portal.models import Collectivite
 from status.api import router as status_router
+from support.api import router as support_router
 
 
 class StaffToken(HttpBearer):
@@ -204,3 +205,4 @@ api.add_router("", contracts_router)
 api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports
 api.add_router("", accounts_router)  # service accounts, usage, quota requests
 api.add_router("", status_router)  # announcements, Alertmanager webhook
+api.add_router("", support_router)  # assistance: the queue, tickets, a collectivité's tickets

@@ -14,6 +14,9 @@ app.autodiscover_tasks()
 
 # Scheduled jobs. Later issues add theirs (billing run on the 1st, renewals, usage…).
 app.conf.beat_schedule = {
+    # Assistance: SLA warnings (75 % to the assignee, breach to the lead) and mailed replies.
+    "support-sla-warnings": {"task": "support.tasks.send_sla_warnings", "schedule": 300.0},
+    "support-fetch-mailbox": {"task": "support.tasks.fetch_mailbox", "schedule": 120.0},
     "remind-overdue-invoices": {
         "task": "billing.tasks.remind_overdue_invoices",
         "schedule": crontab(minute=30, hour=8),

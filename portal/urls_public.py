@@ -12,6 +12,7 @@ from portal.views import backoffice, common
 from trainings import views as training_views
 
 urlpatterns = [
+    path("assistance/", include("support.urls_backoffice")),
     path("", backoffice.home, name="home"),
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),

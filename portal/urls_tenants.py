@@ -75,6 +75,7 @@ urlpatterns = [
         name="quota_request_create",
     ),
     path("mes-comptes/", account_views.my_accounts, name="my_accounts"),
+    path("assistance/", include("support.urls_tenant")),
     path("factures/", billing_views.invoices, name="invoices"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),

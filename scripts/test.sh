@@ -74,6 +74,18 @@ if [ ! -x /usr/sbin/slapd ]; then
     fi
 fi
 
+# --- Dovecot IMAP, for the support mailbox tests (tests/support/dovecot.py starts its own) -----
+if [ ! -x /usr/sbin/dovecot ]; then
+    step "Installation de Dovecot IMAP (tests de la boîte du support)"
+    as_root=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then as_root=(sudo); fi
+    if ! { "${as_root[@]}" apt-get update &&
+           "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+               apt-get install -y --no-install-recommends dovecot-imapd; }; then
+        echo "ATTENTION : l'installation de Dovecot a échoué ; les tests de la boîte du support échoueront." >&2
+    fi
+fi
+
 # --- HarfBuzz-Subset, for WeasyPrint's font subsetting -------------------------------------
 # Without it WeasyPrint falls back to fontTools: correct, but ~3× slower per PDF (bench/).
 if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then

@@ -13,7 +13,7 @@ from portal import services
 from portal.models import Collectivite, Role
 from tests.factories import MembershipFactory, UserFactory, valid_siret
 
-pytest_plugins = ["tests.support.slapd", "tests.support.systems"]
+pytest_plugins = ["tests.support.slapd", "tests.support.systems", "tests.support.dovecot"]
 
 TEST_PASSWORD = "Mot-de-passe-2026!"
 

@@ -61,6 +61,7 @@ SHARED_APPS = [
     "status.apps.StatusConfig",  # service status, announcements, feeds (issue 13)
     "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
     "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
+    "support.apps.SupportConfig",  # assistance: tickets, SLA calendars, guides, estimates
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -248,6 +249,15 @@ DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", "Portail du syndicat <ne-pas-repondre@portail.localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Assistance (support app): replies go to the support mailbox, read back over IMAP by a beat job.
+SUPPORT_MAILBOX_ADDRESS = env("SUPPORT_MAILBOX_ADDRESS", "")
+SUPPORT_MAIL_DOMAIN = env("SUPPORT_MAIL_DOMAIN", "")  # Message-ID domain; BASE_DOMAIN if empty
+SUPPORT_IMAP_HOST = env("SUPPORT_IMAP_HOST", "")
+SUPPORT_IMAP_PORT = int(env("SUPPORT_IMAP_PORT", "993") or 993)
+SUPPORT_IMAP_USER = env("SUPPORT_IMAP_USER", "")
+SUPPORT_IMAP_PASSWORD = env("SUPPORT_IMAP_PASSWORD", "")
+SUPPORT_IMAP_SSL = env_bool("SUPPORT_IMAP_SSL", True)
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)

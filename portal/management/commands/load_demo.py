@@ -198,6 +198,9 @@ class Command(BaseCommand):
         from trainings.demo import demo_trainings_load  # a training and its sessions
 
         demo_trainings_load()
+        from support import demo as support_demo  # assistance: channels, guides, a request
+
+        support_demo.load()
         self._print_logins()
 
     def _quote_to_sign(self) -> None:

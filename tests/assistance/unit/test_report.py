@@ -1,0 +1,35 @@
+"""The monthly report's presentation: working durations in French, CSV cells, chart bars."""
+
+from datetime import timedelta
+
+import pytest
+
+from support.report import chart, csv_row, duration_label
+from support.selectors import ReportRow
+
+
+@pytest.mark.parametrize(
+    ("value", "label", "_case"),
+    [
+        (None, "—", "nothing measured"),
+        (timedelta(minutes=25), "25 min", "under an hour"),
+        (timedelta(minutes=60), "1 h 00", "one hour"),
+        (timedelta(minutes=100), "1 h 40", "hours and minutes"),
+        (timedelta(hours=26, seconds=29), "26 h 00", "more than a day of working time"),
+    ],
+)
+def test_duration_label(value, label, _case):
+    assert duration_label(value) == label
+
+
+ROW = ReportRow(
+    channel="Visio", service="Salle", opened=4, resolved=3,
+    median_first_response=timedelta(minutes=30), median_intervention=None,
+    within_target=2, measured=3, mean_rating=4.5,
+)  # fmt: skip
+
+
+def test_csv_row_and_chart():
+    assert csv_row(ROW) == ["Visio", "Salle", "4", "3", "30", "", "2", "3", "67", "4,5"]
+    [bar] = chart([ROW]).bars
+    assert (bar.label, bar.percent, bar.measured) == ("Visio — Salle", 67, True)
