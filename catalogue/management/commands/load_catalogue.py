@@ -1052,8 +1052,7 @@ def schedule_history_ensure(*, since: date, today: date) -> list[TariffSchedule]
                 if line.unit_price is not None
                 else None,
                 strate_prices={
-                    sp.strate: money(sp.unit_price / RAISE_2027)
-                    for sp in line.strate_prices.all()
+                    sp.strate: money(sp.unit_price / RAISE_2027) for sp in line.strate_prices.all()
                 },
                 first_free_quantity=line.first_free_quantity,
                 vat_rate=line.vat_rate,

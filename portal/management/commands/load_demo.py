@@ -271,9 +271,9 @@ class Command(BaseCommand):
                 )
 
     def _framework_agreement(self) -> None:
-        from contracts.models import FrameworkAgreement
-
         from django.utils import timezone
+
+        from contracts.models import FrameworkAgreement
 
         FrameworkAgreement.objects.get_or_create(
             version=1,

@@ -107,9 +107,7 @@ def test_a_schedule_can_slip_in_between_two_published_ones(catalogue):
     assert services.schedule_coverage_end(earlier) == date(2027, 7, 1)
 
 
-def test_a_past_schedule_is_refused_when_an_issued_quote_is_priced_on_its_days(
-    catalogue, tenant
-):
+def test_a_past_schedule_is_refused_when_an_issued_quote_is_priced_on_its_days(catalogue, tenant):
     from contracts.models import Quote
 
     Quote.objects.create(
@@ -135,9 +133,7 @@ def test_a_past_schedule_is_refused_when_an_issued_quote_is_priced_on_its_days(
     assert services.schedule_problems(later, today=TODAY) == []
 
 
-def test_a_past_schedule_is_refused_when_an_issued_invoice_is_priced_on_its_days(
-    catalogue, tenant
-):
+def test_a_past_schedule_is_refused_when_an_issued_invoice_is_priced_on_its_days(catalogue, tenant):
     from billing.models import Invoice, InvoiceLine
     from contracts.models import Subscription
 
