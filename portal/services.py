@@ -280,6 +280,7 @@ def invitation_create(
     role: str,
     invited_by: User | None,
     full_name: str = "",
+    additional_roles: list[str] | None = None,
 ) -> Invitation:
     from portal.tasks import send_invitation_email
 
@@ -288,6 +289,7 @@ def invitation_create(
         collectivite=collectivite,
         email=email.strip().lower(),
         role=role,
+        additional_roles=[r for r in additional_roles or [] if r != role],
         full_name=full_name.strip(),
         token_hash=_hash(token),
         invited_by=invited_by,
@@ -304,7 +306,10 @@ def invitation_url(invitation: Invitation, token: str) -> str:
 
 def invitation_get(*, token: str, collectivite: Collectivite) -> Invitation:
     invitation = Invitation.objects.filter(
-        token_hash=_hash(token), collectivite=collectivite, accepted_at__isnull=True
+        token_hash=_hash(token),
+        collectivite=collectivite,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
     ).first()
     if invitation is None:
         raise ValidationError(INVITATION_INVALID)
@@ -352,7 +357,8 @@ def invitation_accept(
         user.set_password(password)
         user.full_name = full_name.strip() or user.full_name or invitation.full_name
         user.save()
-    Membership.objects.get_or_create(user=user, collectivite=collectivite, role=invitation.role)
+    for role in invitation.roles:
+        Membership.objects.get_or_create(user=user, collectivite=collectivite, role=role)
     # the token reached this address: it is proven to be the person's
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}

@@ -7,7 +7,7 @@ from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.api import api
-from portal.views import backoffice, common
+from portal.views import backoffice, common, members
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -187,6 +187,29 @@ urlpatterns = [
         name="credit_note_backoffice_pdf",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
+    path("collectivites/<int:pk>/membres/", members.backoffice_members, name="backoffice_members"),
+    path(
+        "collectivites/<int:pk>/membres/<int:user_id>/",
+        members.backoffice_member_change,
+        name="backoffice_member_change",
+    ),
+    path(
+        "collectivites/<int:pk>/membres/invitations/<int:invitation_id>/",
+        members.backoffice_invitation_action,
+        name="backoffice_invitation_action",
+    ),
+    path("personnel/", members.staff_page, name="staff"),
+    path("personnel/<int:user_id>/", members.staff_change, name="staff_change"),
+    path(
+        "personnel/invitations/<int:invitation_id>/",
+        members.staff_invitation_action,
+        name="staff_invitation_action",
+    ),
+    path(
+        "personnel/invitation/<str:token>/",
+        members.staff_invitation_accept,
+        name="staff_invitation_accept",
+    ),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("logo", common.logo, name="logo"),

@@ -6,7 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
-from portal.views import common, tenant
+from portal.views import common, members, tenant
 
 urlpatterns = [
     path("", tenant.home, name="home"),
@@ -77,6 +77,13 @@ urlpatterns = [
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
+    path("membres/", members.members_page, name="members"),
+    path("membres/<int:user_id>/", members.member_change, name="member_change"),
+    path(
+        "membres/invitations/<int:invitation_id>/",
+        members.invitation_action,
+        name="invitation_action",
+    ),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
     path("logo", common.logo, name="logo"),

@@ -2,7 +2,15 @@
 
 from .audit import AuditEvent
 from .collectivite import Collectivite, Domain, Syndicate
-from .people import ApiToken, Invitation, LoginHandoff, Membership, Role, User
+from .people import (
+    ApiToken,
+    Invitation,
+    LoginHandoff,
+    Membership,
+    Role,
+    StaffInvitation,
+    User,
+)
 
 __all__ = [
     "ApiToken",
@@ -13,6 +21,7 @@ __all__ = [
     "LoginHandoff",
     "Membership",
     "Role",
+    "StaffInvitation",
     "Syndicate",
     "User",
 ]
