@@ -211,11 +211,10 @@ def member_roles_set(
     if roles == before:
         return before
     for role in GUARDED_ROLES:
-        if role in before and role not in roles:
-            if not memberships.filter(role=role).exclude(user=user).exists():
-                raise ValidationError(
-                    LAST_HOLDER.format(name=user.get_full_name(), role_label=LAST_ROLE_LABELS[role])
-                )
+        losing = role in before and role not in roles
+        if losing and not memberships.filter(role=role).exclude(user=user).exists():
+            label = LAST_ROLE_LABELS[role]
+            raise ValidationError(LAST_HOLDER.format(name=user.get_full_name(), role_label=label))
     removed = [r for r in before if r not in roles]
     added = [r for r in roles if r not in before]
     memberships.filter(user=user, role__in=removed).delete()
