@@ -197,6 +197,11 @@ def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None)
     return cleaned
 
 
+def collectivite_validate(data: CollectiviteInput) -> dict:
+    """The checks of a new collectivité's data (ValidationError by field), nothing written."""
+    return _validated(data)
+
+
 def collectivite_create(
     *,
     data: CollectiviteInput,
@@ -204,6 +209,7 @@ def collectivite_create(
     admin_name: str = "",
     created_by: User | None,
     logo=None,
+    admin_roles: list[str] | None = None,
 ) -> Collectivite:
     """Create a collectivité: its schema (copied from the template), its domain, and the
     invitation of its first functional administrator — all or nothing."""
@@ -238,6 +244,7 @@ def collectivite_create(
             email=admin_email,
             full_name=admin_name,
             role=Role.FUNCTIONAL_ADMIN,
+            additional_roles=admin_roles,
             invited_by=created_by,
         )
     return collectivite

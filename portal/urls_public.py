@@ -6,6 +6,7 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from onboarding import views as onboarding_views
 from portal.api import api
 from portal.views import backoffice, common, members
 
@@ -199,6 +200,14 @@ urlpatterns = [
         name="backoffice_invitation_action",
     ),
     path("personnel/", members.staff_page, name="staff"),
+    path("reprise/", onboarding_views.import_page, name="import"),
+    path("reprise/<int:pk>/", onboarding_views.import_batch, name="import_batch"),
+    path("reprise/<int:pk>/importer/", onboarding_views.import_batch_run, name="import_batch_run"),
+    path(
+        "reprise/modeles/<slug:kind>.<slug:extension>",
+        onboarding_views.import_template,
+        name="import_template",
+    ),
     path("personnel/<int:user_id>/", members.staff_change, name="staff_change"),
     path(
         "personnel/invitations/<int:invitation_id>/",

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "onboarding.apps.OnboardingConfig",  # import of existing members (CSV, XLSX)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
