@@ -23,6 +23,7 @@ from onboarding.models import ImportBatch
 from portal import domain as portal_domain
 from portal import events, members, services
 from portal.models import Collectivite, Invitation, Membership, Role, User
+from portal.tenancy import tenant_schema_create
 
 NO_FILE = "Envoyez au moins un fichier."
 DUPLICATE_SLUG = "identifiant déjà utilisé ligne {line}."
@@ -344,30 +345,38 @@ def import_batch_queue(*, batch: ImportBatch) -> ImportBatch:
 
 def import_batch_run(*, batch_id: int, today: date) -> ImportBatch:
     """The import itself, all or nothing, checked again against the portal as it is now.
-    Idempotent: a batch runs once."""
-    services.tenant_template_ensure()  # outside the transaction, as collectivite_create does
+    Idempotent: a batch runs once.
+
+    A tenant schema takes some 180 locks to create: two hundred in one transaction would
+    exhaust PostgreSQL's lock table (max_locks_per_transaction). So the new collectivités'
+    schemas are made first, each in its own transaction (invisible: no collectivité points
+    to them yet), then every row in one transaction; if anything fails, the schemas made are
+    dropped and nothing remains."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != ImportBatch.Status.QUEUED:
             return batch
         checked = import_check(rows=batch.rows, today=today)
         if checked.errors:
-            batch.status = ImportBatch.Status.FAILED
-            batch.errors = checked.errors
-            batch.finished_at = timezone.now()
-            batch.save(update_fields=["status", "errors", "finished_at"])
-            return batch
-        try:
+            return _failed(batch, checked.errors)
+    services.tenant_template_ensure()
+    made: list[str] = []
+    try:
+        for entry in checked.collectivites:
+            schema = services.schema_name_for(entry["input"].slug.strip().lower())
             with transaction.atomic():
-                result = _import(checked, actor=batch.created_by, today=today)
-        except ValidationError as exc:  # a concurrent change the check could not see
-            batch.status = ImportBatch.Status.FAILED
-            batch.errors = [
-                {"file": "", "line": 0, "column": "", "message": m} for m in exc.messages
-            ]
-        else:
+                tenant_schema_create(Collectivite(schema_name=schema))
+            made.append(schema)
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            checked = import_check(rows=batch.rows, today=today)  # nothing changed meanwhile
+            if checked.errors:
+                raise ValidationError([e["message"] for e in checked.errors])
+            result = _import(checked, actor=batch.created_by, today=today)
             batch.status = ImportBatch.Status.DONE
             batch.result = result
+            batch.finished_at = timezone.now()
+            batch.save(update_fields=["status", "result", "finished_at"])
             events.audit_record(
                 action="import.done",
                 obj=batch,
@@ -379,9 +388,38 @@ def import_batch_run(*, batch_id: int, today: date) -> ImportBatch:
                 ),
                 data={"files": batch.filenames, **result},
             )
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "errors", "result", "finished_at"])
+    except Exception as exc:
+        _schemas_drop(made)
+        recheck = import_check(rows=batch.rows, today=today).errors
+        errors = recheck or [
+            {"file": "", "line": 0, "column": "", "message": m}
+            for m in (exc.messages if isinstance(exc, ValidationError) else [IMPORT_FAILED])
+        ]
+        with transaction.atomic():
+            _failed(ImportBatch.objects.select_for_update().get(pk=batch_id), errors)
+        if not isinstance(exc, ValidationError):
+            raise
+    batch.refresh_from_db()
     return batch
+
+
+IMPORT_FAILED = "L'import a échoué sur une erreur technique : rien n'a été importé."
+
+
+def _failed(batch: ImportBatch, errors: list[dict]) -> ImportBatch:
+    batch.status = ImportBatch.Status.FAILED
+    batch.errors = errors
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "errors", "finished_at"])
+    return batch
+
+
+def _schemas_drop(schemas: list[str]) -> None:
+    from django.db import connection
+
+    for schema in schemas:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def _import(checked: Checked, *, actor: User | None, today: date) -> dict:
@@ -405,6 +443,7 @@ def _import(checked: Checked, *, actor: User | None, today: date) -> dict:
             admin_name=admin["name"],
             admin_roles=admin["roles"],
             created_by=actor,
+            schema_ready=True,
         )
         by_siret[collectivite.siret] = collectivite
         invited += 1

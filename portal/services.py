@@ -210,9 +210,11 @@ def collectivite_create(
     created_by: User | None,
     logo=None,
     admin_roles: list[str] | None = None,
+    schema_ready: bool = False,
 ) -> Collectivite:
     """Create a collectivité: its schema (copied from the template), its domain, and the
-    invitation of its first functional administrator — all or nothing."""
+    invitation of its first functional administrator — all or nothing. `schema_ready`: the
+    caller has already made the schema (a bulk import makes each in its own transaction)."""
     cleaned = _validated(data)
     try:
         validate_email(admin_email)
@@ -220,7 +222,8 @@ def collectivite_create(
         raise ValidationError({"admin_email": ADMIN_EMAIL_ERROR}) from exc
     # Outside the transaction: migrating the template is idempotent and must not be undone
     # by a failure of this one creation.
-    tenant_template_ensure()
+    if not schema_ready:
+        tenant_template_ensure()
     with transaction.atomic():
         collectivite = Collectivite(schema_name=schema_name_for(cleaned["slug"]), **cleaned)
         collectivite.auto_create_schema = False  # tenancy.tenant_schema_create does it
@@ -231,7 +234,8 @@ def collectivite_create(
             if Collectivite.objects.filter(siret=collectivite.siret).exists():
                 raise ValidationError({"siret": SIRET_TAKEN_ERROR}) from exc
             raise ValidationError({"slug": SLUG_TAKEN_ERROR}) from exc
-        tenant_schema_create(collectivite)
+        if not schema_ready:
+            tenant_schema_create(collectivite)
         if logo is not None:
             collectivite.logo = logo
             collectivite.save(update_fields=["logo"])

@@ -222,33 +222,68 @@ def test_a_conflict_after_the_check_imports_nothing(catalogue, django_capture_on
     assert not Collectivite.objects.filter(slug__in=["reprise-001", "reprise-002"]).exists()
 
 
-def test_a_valid_file_of_200_collectivites_is_imported_whole(
-    catalogue, staff_admin, django_capture_on_commit_callbacks, audit_floor
-):
-    site = sign_in(Client(HTTP_HOST=host_of(None)), staff_admin)
-    page = site.get("/reprise/").content.decode()
-    assert 'href="/reprise/modeles/collectivites.xlsx"' in page
-    response = site.post(
-        "/reprise/",
-        {
-            "collectivites": _upload("collectivites.xlsx", _xlsx(_collectivites())),
-            "personnes": _upload("personnes.csv", _csv(_people())),
-            "abonnements": _upload("abonnements.csv", _csv(_subscriptions())),
-        },
+@pytest.fixture
+def committed(django_db_blocker):
+    """Real commits, as in production: the import makes each schema in its own transaction
+    (two hundred in one would exhaust PostgreSQL's lock table). What the test made is removed
+    afterwards (the audit log's append-only trigger is lifted for that cleanup only)."""
+    from django.db import connection, transaction
+
+    from catalogue.models import Offer, ServiceFamily
+
+    with django_db_blocker.unblock():
+        family = ServiceFamily.objects.create(code="reprise-famille", name="Reprise")
+        Offer.objects.create(
+            family=family,
+            code="reprise-mail",
+            name="Messagerie reprise",
+            system="bluemind",
+            billing_unit="account_year",
+        )
+        try:
+            yield
+        finally:
+            imported = list(Collectivite.objects.filter(slug__startswith="reprise-"))
+            with connection.cursor() as cursor:
+                for c in imported:
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{c.schema_name}" CASCADE')
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "ALTER TABLE portal_auditevent DISABLE TRIGGER portal_auditevent_append_only"
+                )
+                AuditEvent.objects.filter(collectivite__in=imported).delete()
+                AuditEvent.objects.filter(object_type="onboarding.importbatch").delete()
+                cursor.execute(
+                    "ALTER TABLE portal_auditevent ENABLE TRIGGER portal_auditevent_append_only"
+                )
+                ContractYear.objects.filter(subscription__collectivite__in=imported).delete()
+                Subscription.objects.filter(collectivite__in=imported).delete()
+                Invitation.objects.filter(collectivite__in=imported).delete()
+                Collectivite.objects.filter(pk__in=[c.pk for c in imported]).delete()
+                ImportBatch.objects.all().delete()
+                Offer.objects.filter(code="reprise-mail").delete()
+                family.delete()
+
+
+def test_a_valid_file_of_200_collectivites_is_imported_whole(committed):
+    subscriptions = _subscriptions()
+    for row in subscriptions[1:]:
+        row[1] = "reprise-mail"
+    batch = _check(
+        collectivites=("collectivites.xlsx", _xlsx(_collectivites())),
+        personnes=("personnes.csv", _csv(_people())),
+        abonnements=("abonnements.csv", _csv(subscriptions)),
     )
-    batch = ImportBatch.objects.get()
-    assert response["Location"] == f"/reprise/{batch.pk}/"
     assert batch.errors == []
-    assert "Les fichiers sont valides" in site.get(f"/reprise/{batch.pk}/").content.decode()
-    with time_machine.travel(TODAY, tick=False), django_capture_on_commit_callbacks(execute=True):
-        site.post(f"/reprise/{batch.pk}/importer/")
+    with time_machine.travel(TODAY, tick=False):
+        services.import_batch_queue(batch=batch)  # committed: the task runs (eager)
     batch.refresh_from_db()
     assert (batch.status, batch.errors) == (ImportBatch.Status.DONE, [])
     assert batch.result == {"collectivites": 200, "personnes": 201, "abonnements": 200}
     imported = Collectivite.objects.filter(slug__startswith="reprise-")
     assert imported.count() == 200
     first = imported.get(slug="reprise-001")
-    assert (first.siret, first.population, first.strate) == (_siret(1), 101, "100-249")
+    assert (first.siret, first.population, first.strate) == (_siret(1), 101, "moins-250")
     assert sorted(
         Invitation.objects.filter(collectivite=first).values_list("email", flat=True)
     ) == [
@@ -267,23 +302,65 @@ def test_a_valid_file_of_200_collectivites_is_imported_whole(
     )
     assert list(
         ContractYear.objects.filter(subscription=subscription).values_list("start", "end")
-    ) == [
-        (date(2025, 3, 1), date(2026, 3, 1)),
-        (date(2026, 3, 1), date(2027, 3, 1)),
-    ]
-    assert len(mail.outbox) == 201
-    assert AuditEvent.objects.filter(id__gt=audit_floor, action="import.done").count() == 1
+    ) == [(date(2025, 3, 1), date(2026, 3, 1)), (date(2026, 3, 1), date(2027, 3, 1))]
+    assert len([m for m in mail.outbox if "@reprise.fr" in m.to[0]]) == 201
+    assert AuditEvent.objects.filter(action="import.done", object_id=str(batch.pk)).count() == 1
     assert (
-        AuditEvent.objects.filter(id__gt=audit_floor, action="collectivite.created").count() == 200
+        AuditEvent.objects.filter(action="collectivite.created", collectivite__in=imported).count()
+        == 200
     )
+    # every schema is there, a copy of the template
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'c_reprise_%%'"
+        )
+        assert cursor.fetchone()[0] == 200
+    # a batch runs once
+    with pytest.raises(ValidationError) as error:
+        services.import_batch_queue(batch=batch)
+    assert error.value.messages == [services.NOT_CHECKED]
+
+
+def test_the_back_office_checks_and_imports_through_its_pages(
+    catalogue, staff_admin, django_capture_on_commit_callbacks, audit_floor
+):
+    site = sign_in(Client(HTTP_HOST=host_of(None)), staff_admin)
+    page = site.get("/reprise/").content.decode()
+    assert 'href="/reprise/modeles/collectivites.xlsx"' in page
+    assert 'href="/reprise/"' in page  # in the navigation
+    subscriptions = _subscriptions(3)
+    for row in subscriptions[1:]:
+        row[3] = "17/03/2026"  # the test catalogue's schedule starts in 2026
+    response = site.post(
+        "/reprise/",
+        {
+            "collectivites": _upload("collectivites.xlsx", _xlsx(_collectivites(3))),
+            "personnes": _upload("personnes.csv", _csv(_people(3))),
+            "abonnements": _upload("abonnements.csv", _csv(subscriptions)),
+        },
+    )
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/reprise/{batch.pk}/"
+    assert "Les fichiers sont valides" in site.get(f"/reprise/{batch.pk}/").content.decode()
+    with time_machine.travel(TODAY, tick=False), django_capture_on_commit_callbacks(execute=True):
+        site.post(f"/reprise/{batch.pk}/importer/")
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    first = Collectivite.objects.get(slug="reprise-001")
     # the engagement number reaches the invoice line (B9)
     from billing.selectors import due_items
 
     assert {item.po_number for item in due_items(collectivite=first, as_of=TODAY)} == {"ENG-001"}
-    # a batch runs once
-    with django_capture_on_commit_callbacks(execute=True):
-        response = site.post(f"/reprise/{batch.pk}/importer/", follow=True)
+    assert AuditEvent.objects.filter(id__gt=audit_floor, action="import.done").count() == 1
+    response = site.post(f"/reprise/{batch.pk}/importer/", follow=True)
     assert services.NOT_CHECKED in response.content.decode()
+    # a finance member does not reach the page
+    from django.contrib.auth.models import Group
+
+    staff_admin.groups.set([Group.objects.get(name="Finances du syndicat")])
+    assert sign_in(Client(HTTP_HOST=host_of(None)), staff_admin).get("/reprise/").status_code == 404
 
 
 def _upload(name: str, content: bytes):
