@@ -223,7 +223,7 @@ def test_a_conflict_after_the_check_imports_nothing(catalogue, django_capture_on
 
 
 @pytest.fixture
-def committed(django_db_blocker):
+def committed(django_db_setup, django_db_blocker):
     """Real commits, as in production: the import makes each schema in its own transaction
     (two hundred in one would exhaust PostgreSQL's lock table). What the test made is removed
     afterwards (the audit log's append-only trigger is lifted for that cleanup only)."""
