@@ -46,7 +46,8 @@ KIND_ERROR = "Choisissez la nature de la collectivité : commune, EPCI, établis
 ADMIN_EMAIL_ERROR = "Saisissez une adresse électronique valide pour l'administrateur fonctionnel."
 INVITATION_INVALID = "Ce lien d'invitation n'est pas valide ou a déjà été utilisé."
 INVITATION_EXPIRED = (
-    "Ce lien d'invitation a expiré. Demandez au syndicat de vous en envoyer un nouveau."
+    "Ce lien d'invitation a expiré. Demandez à l'administrateur fonctionnel de votre "
+    "collectivité, ou au syndicat, de vous en envoyer un nouveau."
 )
 INVITATION_OTHER_USER = (
     "Cette invitation a été envoyée à une autre adresse. Déconnectez-vous puis ouvrez à nouveau "
