@@ -54,16 +54,13 @@ def schedule_create_from_current(
     created_by: User | None,
     today: date,
 ) -> TariffSchedule:
-    """A draft schedule that starts as a copy of the one in force `today` (or the latest)."""
+    """A draft schedule that starts as a copy of the one in force on its first day (a past
+    deliberation: the one then in force), else of the one in force `today`, else the latest."""
+    published = TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
     source = (
-        TariffSchedule.objects.filter(
-            status=TariffSchedule.Status.PUBLISHED, effective_from__lte=today
-        )
-        .order_by("-effective_from")
-        .first()
-        or TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
-        .order_by("-effective_from")
-        .first()
+        published.filter(effective_from__lte=effective_from).order_by("-effective_from").first()
+        or published.filter(effective_from__lte=today).order_by("-effective_from").first()
+        or published.order_by("-effective_from").first()
     )
     if source is None:
         raise ValidationError(NO_SCHEDULE_TO_COPY)

@@ -287,3 +287,12 @@ def test_preview_compares_yearly_amounts(catalogue, tenant, other_tenant):
     assert rows["test"].proposed == Decimal("1070.00")
     assert rows["test"].change == Decimal("10.00")
     assert (rows["autre"].today, rows["autre"].proposed) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_past_deliberation_starts_from_the_schedule_then_in_force(catalogue):
+    history = _draft(effective_from=date(2025, 1, 1), deliberation_date=date(2024, 12, 1))
+    services.schedule_publish(schedule=history, published_by=None, today=TODAY)
+    assert history.copied_from == catalogue.schedule  # nothing was in force in 2025 yet
+    mid_year = _draft(effective_from=date(2025, 7, 1), deliberation_date=date(2025, 6, 1))
+    assert mid_year.copied_from == history
+    assert _draft(effective_from=date(2027, 1, 1)).copied_from == catalogue.schedule
