@@ -164,6 +164,7 @@ class InvitationAcceptForm(forms.Form):
 class MemberInviteForm(forms.Form):
     email = forms.EmailField(
         label="Adresse électronique",
+        max_length=254,
         error_messages={"invalid": "Saisissez une adresse électronique valide."},
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
@@ -197,6 +198,7 @@ def _staff_choices():
 class StaffInviteForm(forms.Form):
     email = forms.EmailField(
         label="Adresse électronique",
+        max_length=254,
         error_messages={"invalid": "Saisissez une adresse électronique valide."},
     )
     full_name = forms.CharField(label="Nom complet", max_length=150, required=False)
