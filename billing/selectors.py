@@ -128,7 +128,7 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
                 rules.add_months(year.start, months),
                 months,
                 line,
-                _po_of(origin),
+                _po_of(origin) or sub.engagement_number,
             )
         )
     changes = QuantityChange.objects.filter(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalogue import events
@@ -24,13 +25,13 @@ SCHEDULE_NOT_DRAFT = "Cette grille est publiée : elle ne peut plus être modifi
 SCHEDULE_SAME_START = (
     "Une grille publiée prend déjà effet le {date} : deux grilles seraient en vigueur le même jour."
 )
-SCHEDULE_BEFORE_LATEST = (
-    "Une grille plus récente (en vigueur au {date}) est déjà publiée : une nouvelle grille doit "
-    "prendre effet après elle."
-)
-SCHEDULE_IN_THE_PAST = (
-    "La grille ne peut pas prendre effet dans le passé ({date}) : les prix déjà appliqués ne "
-    "changent pas."
+# A schedule may start in the past (a past deliberation recorded late, a syndicate moving its
+# history onto the portal) or between two published ones, as long as no issued quote or invoice
+# is priced on a day it would cover: an issued document never changes price (Q2, B4).
+SCHEDULE_COVERS_ISSUED = (
+    "La grille ne peut pas prendre effet le {date} : des documents déjà émis sont tarifés sur "
+    "la période qu'elle couvrirait ({period}) et leurs prix ne changent pas : {documents}. "
+    "Choisissez une date d'effet postérieure à ces documents."
 )
 SCHEDULE_MISSING_OFFERS = "La grille ne donne pas de tarif pour : {offers}."
 SCHEDULE_MISSING_STRATES = "L'offre « {offer} » n'a pas de tarif pour les strates : {strates}."
@@ -53,16 +54,13 @@ def schedule_create_from_current(
     created_by: User | None,
     today: date,
 ) -> TariffSchedule:
-    """A draft schedule that starts as a copy of the one in force `today` (or the latest)."""
+    """A draft schedule that starts as a copy of the one in force on its first day (a past
+    deliberation: the one then in force), else of the one in force `today`, else the latest."""
+    published = TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
     source = (
-        TariffSchedule.objects.filter(
-            status=TariffSchedule.Status.PUBLISHED, effective_from__lte=today
-        )
-        .order_by("-effective_from")
-        .first()
-        or TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
-        .order_by("-effective_from")
-        .first()
+        published.filter(effective_from__lte=effective_from).order_by("-effective_from").first()
+        or published.filter(effective_from__lte=today).order_by("-effective_from").first()
+        or published.order_by("-effective_from").first()
     )
     if source is None:
         raise ValidationError(NO_SCHEDULE_TO_COPY)
@@ -134,13 +132,12 @@ def schedule_problems(schedule: TariffSchedule, *, today: date) -> list[str]:
         pk=schedule.pk
     )
     same_day = published.filter(effective_from=schedule.effective_from).first()
-    latest = published.order_by("-effective_from").first()
     if same_day is not None:
         problems.append(SCHEDULE_SAME_START.format(date=f"{schedule.effective_from:%d/%m/%Y}"))
-    elif latest is not None and schedule.effective_from < latest.effective_from:
-        problems.append(SCHEDULE_BEFORE_LATEST.format(date=f"{latest.effective_from:%d/%m/%Y}"))
-    if latest is not None and schedule.effective_from < today:
-        problems.append(SCHEDULE_IN_THE_PAST.format(date=f"{schedule.effective_from:%d/%m/%Y}"))
+    else:
+        problem = _covered_documents_problem(schedule, published)
+        if problem:
+            problems.append(problem)
     lines = list(schedule.lines.select_related("offer").prefetch_related("strate_prices"))
     priced = {line.offer_id for line in lines}
     missing = Offer.objects.filter(orderable=True).exclude(pk__in=priced).order_by("name")
@@ -161,6 +158,77 @@ def schedule_problems(schedule: TariffSchedule, *, today: date) -> list[str]:
         if line.vat_rate is None and not line.vat_exemption:
             problems.append(SCHEDULE_LINE_WITHOUT_VAT.format(offer=line.offer.name))
     return problems
+
+
+def schedule_coverage_end(
+    schedule: TariffSchedule, published: QuerySet[TariffSchedule] | None = None
+) -> date | None:
+    """The first day `schedule` would no longer be in force once published (exclusive; None
+    when no later schedule is published)."""
+    if published is None:
+        published = TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
+    return (
+        published.exclude(pk=schedule.pk)
+        .filter(effective_from__gt=schedule.effective_from)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+
+
+def documents_priced_between(*, start: date, end: date | None) -> list[str]:
+    """The issued quotes and invoices priced on a day of [start, end): a quote on its issue
+    date (Q2), an invoice line on its contract year's first day (B3)."""
+    from billing.models import InvoiceLine
+    from contracts import rules
+    from contracts.models import Quote
+
+    def within(day: date) -> bool:
+        return start <= day and (end is None or day < end)
+
+    quotes = Quote.objects.exclude(status=Quote.Status.DRAFT).filter(issue_date__gte=start)
+    if end is not None:
+        quotes = quotes.filter(issue_date__lt=end)
+    found = [f"devis {q.label}" for q in quotes.order_by("issue_date", "id")[:5]]
+    # A year line starts on its year's first day; a co-termed addition is priced on the first
+    # day of the year it falls in, at most twelve months before the line starts.
+    lines = InvoiceLine.objects.filter(
+        subscription__isnull=False, period_start__gte=rules.add_months(start, -12)
+    ).select_related("invoice", "subscription")
+    if end is not None:
+        lines = lines.filter(period_start__lt=end)
+    numbers: list[str] = []
+    for line in lines.order_by("invoice__issue_date", "invoice__number"):
+        if line.period_start is None or line.subscription is None:
+            continue
+        priced_on = (
+            line.period_start
+            if line.source.startswith("year:")
+            else rules.contract_year(line.subscription.activated_on, line.period_start)[0]
+        )
+        if within(priced_on) and line.invoice.number not in numbers:
+            numbers.append(line.invoice.number)
+    return found + [f"facture {number}" for number in numbers[:5]]
+
+
+def _covered_documents_problem(
+    schedule: TariffSchedule, published: QuerySet[TariffSchedule]
+) -> str | None:
+    end = schedule_coverage_end(schedule, published)
+    documents = documents_priced_between(start=schedule.effective_from, end=end)
+    if not documents:
+        return None
+    last_day = f"au {_last_day(end):%d/%m/%Y}" if end is not None else "et au-delà"
+    return SCHEDULE_COVERS_ISSUED.format(
+        date=f"{schedule.effective_from:%d/%m/%Y}",
+        period=f"du {schedule.effective_from:%d/%m/%Y} {last_day}",
+        documents=", ".join(documents),
+    )
+
+
+def _last_day(end: date) -> date:
+    """Pages show the last covered day of an exclusive end (DESIGN §4)."""
+    return end - timedelta(days=1)
 
 
 @transaction.atomic

@@ -311,6 +311,11 @@ class Subscription(models.Model):
     ends_on = models.DateField(_("fin (exclue)"), null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     renewal_reminded_for = models.DateField(null=True, blank=True)
+    # The engagement number of a subscription that came without a quote (taken over from the
+    # syndicate's former files): its invoice lines carry it (B9).
+    engagement_number = models.CharField(
+        _("numéro d'engagement"), max_length=60, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("abonnement")

@@ -65,8 +65,8 @@ def invitation_sent_event(*, invitation: Invitation, actor: User | None) -> Audi
         obj=invitation.collectivite,
         collectivite=invitation.collectivite,
         actor=actor,
-        summary=f"Invitation envoyée à {invitation.email} ({invitation.get_role_display()}).",
-        data={"invitation": invitation.pk, "role": invitation.role},
+        summary=f"Invitation envoyée à {invitation.email} ({invitation.roles_display}).",
+        data={"invitation": invitation.pk, "role": invitation.role, "roles": invitation.roles},
     )
 
 
@@ -76,8 +76,8 @@ def invitation_accepted_event(*, invitation: Invitation, user: User) -> AuditEve
         obj=invitation.collectivite,
         collectivite=invitation.collectivite,
         actor=user,
-        summary=f"{user.email} a accepté l'invitation ({invitation.get_role_display()}).",
-        data={"invitation": invitation.pk, "role": invitation.role},
+        summary=f"{user.email} a accepté l'invitation ({invitation.roles_display}).",
+        data={"invitation": invitation.pk, "role": invitation.role, "roles": invitation.roles},
     )
 
 

@@ -159,3 +159,61 @@ class InvitationAcceptForm(forms.Form):
         if cleaned.get("password1") != cleaned.get("password2"):
             raise ValidationError({"password2": "Les deux mots de passe ne correspondent pas."})
         return cleaned
+
+
+# --- People and roles (portal.members) --------------------------------------------------------
+
+
+class MemberInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        max_length=254,
+        error_messages={"invalid": "Saisissez une adresse électronique valide."},
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    full_name = forms.CharField(label="Nom complet", max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label="Rôles",
+        choices=Membership._meta.get_field("role").choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choisissez au moins un rôle."},
+    )
+
+
+class MemberRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="Rôles",
+        choices=Membership._meta.get_field("role").choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+def _staff_choices():
+    from portal.models.people import STAFF_ADMIN_GROUP, STAFF_FINANCE_GROUP
+
+    return [
+        (STAFF_ADMIN_GROUP, "Administrateur du syndicat"),
+        (STAFF_FINANCE_GROUP, "Finances du syndicat"),
+    ]
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        max_length=254,
+        error_messages={"invalid": "Saisissez une adresse électronique valide."},
+    )
+    full_name = forms.CharField(label="Nom complet", max_length=150, required=False)
+    groups = forms.MultipleChoiceField(
+        label="Rôles",
+        choices=_staff_choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choisissez au moins un rôle."},
+    )
+
+
+class StaffGroupsForm(forms.Form):
+    groups = forms.MultipleChoiceField(
+        label="Rôles", choices=_staff_choices, widget=forms.CheckboxSelectMultiple, required=False
+    )

@@ -67,9 +67,9 @@ def memberships_of_collectivite(*, collectivite: Collectivite) -> QuerySet[Membe
 
 
 def pending_invitations(*, collectivite: Collectivite) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(collectivite=collectivite, accepted_at__isnull=True).order_by(
-        "-created_at"
-    )
+    return Invitation.objects.filter(
+        collectivite=collectivite, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-created_at")
 
 
 def audit_events_for(*, object_type: str, object_id: int | str) -> QuerySet[AuditEvent]:

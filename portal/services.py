@@ -46,7 +46,8 @@ KIND_ERROR = "Choisissez la nature de la collectivité : commune, EPCI, établis
 ADMIN_EMAIL_ERROR = "Saisissez une adresse électronique valide pour l'administrateur fonctionnel."
 INVITATION_INVALID = "Ce lien d'invitation n'est pas valide ou a déjà été utilisé."
 INVITATION_EXPIRED = (
-    "Ce lien d'invitation a expiré. Demandez au syndicat de vous en envoyer un nouveau."
+    "Ce lien d'invitation a expiré. Demandez à l'administrateur fonctionnel de votre "
+    "collectivité, ou au syndicat, de vous en envoyer un nouveau."
 )
 INVITATION_OTHER_USER = (
     "Cette invitation a été envoyée à une autre adresse. Déconnectez-vous puis ouvrez à nouveau "
@@ -197,6 +198,11 @@ def _validated(data: CollectiviteInput, *, instance: Collectivite | None = None)
     return cleaned
 
 
+def collectivite_validate(data: CollectiviteInput) -> dict:
+    """The checks of a new collectivité's data (ValidationError by field), nothing written."""
+    return _validated(data)
+
+
 def collectivite_create(
     *,
     data: CollectiviteInput,
@@ -204,9 +210,12 @@ def collectivite_create(
     admin_name: str = "",
     created_by: User | None,
     logo=None,
+    admin_roles: list[str] | None = None,
+    schema_ready: bool = False,
 ) -> Collectivite:
     """Create a collectivité: its schema (copied from the template), its domain, and the
-    invitation of its first functional administrator — all or nothing."""
+    invitation of its first functional administrator — all or nothing. `schema_ready`: the
+    caller has already made the schema (a bulk import makes each in its own transaction)."""
     cleaned = _validated(data)
     try:
         validate_email(admin_email)
@@ -214,7 +223,8 @@ def collectivite_create(
         raise ValidationError({"admin_email": ADMIN_EMAIL_ERROR}) from exc
     # Outside the transaction: migrating the template is idempotent and must not be undone
     # by a failure of this one creation.
-    tenant_template_ensure()
+    if not schema_ready:
+        tenant_template_ensure()
     with transaction.atomic():
         collectivite = Collectivite(schema_name=schema_name_for(cleaned["slug"]), **cleaned)
         collectivite.auto_create_schema = False  # tenancy.tenant_schema_create does it
@@ -225,7 +235,8 @@ def collectivite_create(
             if Collectivite.objects.filter(siret=collectivite.siret).exists():
                 raise ValidationError({"siret": SIRET_TAKEN_ERROR}) from exc
             raise ValidationError({"slug": SLUG_TAKEN_ERROR}) from exc
-        tenant_schema_create(collectivite)
+        if not schema_ready:
+            tenant_schema_create(collectivite)
         if logo is not None:
             collectivite.logo = logo
             collectivite.save(update_fields=["logo"])
@@ -238,6 +249,7 @@ def collectivite_create(
             email=admin_email,
             full_name=admin_name,
             role=Role.FUNCTIONAL_ADMIN,
+            additional_roles=admin_roles,
             invited_by=created_by,
         )
     return collectivite
@@ -280,6 +292,7 @@ def invitation_create(
     role: str,
     invited_by: User | None,
     full_name: str = "",
+    additional_roles: list[str] | None = None,
 ) -> Invitation:
     from portal.tasks import send_invitation_email
 
@@ -288,6 +301,7 @@ def invitation_create(
         collectivite=collectivite,
         email=email.strip().lower(),
         role=role,
+        additional_roles=[r for r in additional_roles or [] if r != role],
         full_name=full_name.strip(),
         token_hash=_hash(token),
         invited_by=invited_by,
@@ -304,7 +318,10 @@ def invitation_url(invitation: Invitation, token: str) -> str:
 
 def invitation_get(*, token: str, collectivite: Collectivite) -> Invitation:
     invitation = Invitation.objects.filter(
-        token_hash=_hash(token), collectivite=collectivite, accepted_at__isnull=True
+        token_hash=_hash(token),
+        collectivite=collectivite,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
     ).first()
     if invitation is None:
         raise ValidationError(INVITATION_INVALID)
@@ -352,7 +369,8 @@ def invitation_accept(
         user.set_password(password)
         user.full_name = full_name.strip() or user.full_name or invitation.full_name
         user.save()
-    Membership.objects.get_or_create(user=user, collectivite=collectivite, role=invitation.role)
+    for role in invitation.roles:
+        Membership.objects.get_or_create(user=user, collectivite=collectivite, role=role)
     # the token reached this address: it is proven to be the person's
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}

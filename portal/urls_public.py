@@ -7,8 +7,9 @@ from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from lifecycle import views as lifecycle_views
+from onboarding import views as onboarding_views
 from portal.api import api
-from portal.views import backoffice, common
+from portal.views import backoffice, common, members
 from trainings import views as training_views
 
 urlpatterns = [
@@ -269,6 +270,37 @@ urlpatterns = [
         name="lifecycle_export_download",
     ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
+    path("collectivites/<int:pk>/membres/", members.backoffice_members, name="backoffice_members"),
+    path(
+        "collectivites/<int:pk>/membres/<int:user_id>/",
+        members.backoffice_member_change,
+        name="backoffice_member_change",
+    ),
+    path(
+        "collectivites/<int:pk>/membres/invitations/<int:invitation_id>/",
+        members.backoffice_invitation_action,
+        name="backoffice_invitation_action",
+    ),
+    path("personnel/", members.staff_page, name="staff"),
+    path("reprise/", onboarding_views.import_page, name="import"),
+    path("reprise/<int:pk>/", onboarding_views.import_batch, name="import_batch"),
+    path("reprise/<int:pk>/importer/", onboarding_views.import_batch_run, name="import_batch_run"),
+    path(
+        "reprise/modeles/<slug:kind>.<slug:extension>",
+        onboarding_views.import_template,
+        name="import_template",
+    ),
+    path("personnel/<int:user_id>/", members.staff_change, name="staff_change"),
+    path(
+        "personnel/invitations/<int:invitation_id>/",
+        members.staff_invitation_action,
+        name="staff_invitation_action",
+    ),
+    path(
+        "personnel/invitation/<str:token>/",
+        members.staff_invitation_accept,
+        name="staff_invitation_accept",
+    ),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("logo", common.logo, name="logo"),

@@ -7,7 +7,7 @@ from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from lifecycle import views as lifecycle_views
-from portal.views import common, tenant
+from portal.views import common, members, tenant
 from trainings import views as training_views
 
 urlpatterns = [
@@ -101,6 +101,13 @@ urlpatterns = [
         name="reversibility_export_download",
     ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
+    path("membres/", members.members_page, name="members"),
+    path("membres/<int:user_id>/", members.member_change, name="member_change"),
+    path(
+        "membres/invitations/<int:invitation_id>/",
+        members.invitation_action,
+        name="invitation_action",
+    ),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
     path("logo", common.logo, name="logo"),

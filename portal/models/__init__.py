@@ -3,7 +3,15 @@
 from .audit import AuditEvent
 from .collectivite import Collectivite, Domain, Syndicate
 from .outbox import OutboxMessage
-from .people import ApiToken, Invitation, LoginHandoff, Membership, Role, User
+from .people import (
+    ApiToken,
+    Invitation,
+    LoginHandoff,
+    Membership,
+    Role,
+    StaffInvitation,
+    User,
+)
 
 __all__ = [
     "ApiToken",
@@ -15,6 +23,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Role",
+    "StaffInvitation",
     "Syndicate",
     "User",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -123,12 +124,51 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # More roles given by the same invitation (a maire who is also functional administrator).
+    additional_roles = ArrayField(
+        models.CharField(max_length=32, choices=Role.choices), default=list, blank=True
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("invitation")
 
     def __str__(self) -> str:
-        return f"{self.email} → {self.collectivite} ({self.get_role_display()})"
+        return f"{self.email} → {self.collectivite} ({self.roles_display})"
+
+    @property
+    def roles(self) -> list[str]:
+        return [self.role, *(r for r in self.additional_roles if r != self.role)]
+
+    @property
+    def roles_display(self) -> str:
+        return ", ".join(str(Role(r).label) for r in self.roles)
+
+
+class StaffInvitation(models.Model):
+    """An e-mailed invitation to join the syndicate's staff (administrators, finance); the
+    token is stored hashed. The second factor is asked at first sign-in (P1)."""
+
+    email = models.EmailField(_("adresse électronique"))
+    full_name = models.CharField(_("nom complet"), max_length=150, blank=True)
+    groups = ArrayField(models.CharField(max_length=80))
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation du personnel")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {', '.join(self.groups)}"
 
 
 class LoginHandoff(models.Model):

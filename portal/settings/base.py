@@ -62,6 +62,7 @@ SHARED_APPS = [
     "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
     "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
     "support.apps.SupportConfig",  # assistance: tickets, SLA calendars, guides, estimates
+    "onboarding.apps.OnboardingConfig",  # import of existing members (CSV, XLSX)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

@@ -96,7 +96,7 @@ def test_finance_suspends_then_prepares_the_export(proposed, live_site, page):
     page.get_by_role("link", name="Exports de réversibilité").click()
     page.get_by_label("Collectivité").select_option(label="Commune de Test")
     page.get_by_role("button", name="Préparer l'export").click()
-    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "100")
     expect(page.get_by_role("link", name="Télécharger le ZIP")).to_be_visible()
     assert axe_violations(page) == []
     head = page.evaluate(

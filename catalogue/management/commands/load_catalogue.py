@@ -1011,6 +1011,56 @@ DRAFT_NOTES = (
 RAISE_2027 = D("1.03")
 
 
+HISTORY_NOTES = (
+    "Grille d'une année passée, enregistrée comme délibération antérieure : tarifs d'exemple "
+    "de la grille suivante diminués d'environ 3 %. " + EXAMPLE_NOTES
+)
+
+
+@transaction.atomic
+def schedule_history_ensure(*, since: date, today: date) -> list[TariffSchedule]:
+    """Published schedules back to `since` (the demo's first contract year): for each calendar
+    year before the earliest published schedule, the schedule its comité syndical would have
+    voted the December before, priced about 3 % below the next one. Recorded as past
+    deliberations (refused, and nothing changes, if an issued document is priced on their
+    days). Idempotent: nothing is made when a schedule already covers `since`."""
+    made: list[TariffSchedule] = []
+    while True:
+        earliest = (
+            TariffSchedule.objects.filter(status=TariffSchedule.Status.PUBLISHED)
+            .order_by("effective_from")
+            .first()
+        )
+        if earliest is None or earliest.effective_from <= since:
+            return made
+        year = earliest.effective_from.year - (1 if earliest.effective_from.month == 1 else 0)
+        effective_from = date(year, 1, 1)
+        draft = services.schedule_create_from_current(
+            deliberation_number=f"{year - 1}-40",
+            deliberation_date=date(year - 1, 12, 11),
+            effective_from=effective_from,
+            title=f"Grille tarifaire {year} (tarifs d'exemple)",
+            created_by=None,
+            today=earliest.effective_from,
+        )
+        draft.notes = HISTORY_NOTES
+        draft.save(update_fields=["notes"])
+        for line in draft.lines.prefetch_related("strate_prices"):
+            services.schedule_line_update(
+                line=line,
+                unit_price=money(line.unit_price / RAISE_2027)
+                if line.unit_price is not None
+                else None,
+                strate_prices={
+                    sp.strate: money(sp.unit_price / RAISE_2027) for sp in line.strate_prices.all()
+                },
+                first_free_quantity=line.first_free_quantity,
+                vat_rate=line.vat_rate,
+                vat_exemption=line.vat_exemption,
+            )
+        made.append(services.schedule_publish(schedule=draft, published_by=None, today=today))
+
+
 class Command(BaseCommand):
     help = (
         "Charge le catalogue de démonstration (familles, offres, annexes, grilles tarifaires "

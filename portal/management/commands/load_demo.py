@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from catalogue.management.commands.load_catalogue import schedule_history_ensure
 from catalogue.models import Offer
 from contracts.models import Subscription
 from portal import services
@@ -97,20 +98,32 @@ DEMO_ACCOUNTS = [
     ("stockage-nextcloud", "Paul", "Lecoq", "agent@val-de-saire.demo", "paul.lecoq"),
     ("visio-bigbluebutton", "Marc", "Leroux", "referent@val-de-saire.demo", "marc.leroux"),
 ]
-# (collectivité slug, offer code, quantity, activated on): what the demo collectivités hold.
+# (collectivité slug, offer code, quantity, months before this month, day of the month): what
+# the demo collectivités hold. Dates are computed from the day the demo is loaded, so that
+# every journey of the README works whatever that day is: some subscriptions are in their first
+# year, others renewed once (every contract year uninvoiced, for finance's first run).
 SUBSCRIPTIONS = [
-    ("val-de-saire", "messagerie-bluemind", 12, date(2025, 3, 17)),
-    ("val-de-saire", "stockage-nextcloud", 8, date(2025, 3, 17)),
-    ("val-de-saire", "visio-bigbluebutton", 3, date(2025, 9, 8)),
-    ("val-de-saire", "assistance-logiciels-metiers", 1, date(2025, 1, 6)),
-    ("val-de-saire", "forfait-technologie", 1, date(2026, 1, 5)),
-    ("brevands", "messagerie-bluemind", 2, date(2025, 6, 2)),
-    ("brevands", "forfait-metiers", 1, date(2025, 2, 3)),
-    ("cc-bocage", "messagerie-bluemind", 40, date(2025, 4, 14)),
-    ("cc-bocage", "messagerie-quota-supplementaire", 20, date(2025, 10, 1)),
-    ("cc-bocage", "forfait-technologie", 1, date(2026, 1, 5)),
-    ("cc-bocage", "forfait-metiers", 1, date(2025, 1, 6)),
+    ("val-de-saire", "messagerie-bluemind", 12, 20, 17),
+    ("val-de-saire", "stockage-nextcloud", 8, 20, 17),
+    ("val-de-saire", "visio-bigbluebutton", 3, 14, 8),
+    ("val-de-saire", "assistance-logiciels-metiers", 1, 23, 6),
+    ("val-de-saire", "forfait-technologie", 1, 11, 5),
+    ("brevands", "messagerie-bluemind", 2, 18, 2),
+    ("brevands", "forfait-metiers", 1, 22, 3),
+    ("cc-bocage", "messagerie-bluemind", 40, 19, 14),
+    ("cc-bocage", "messagerie-quota-supplementaire", 20, 14, 1),
+    ("cc-bocage", "forfait-technologie", 1, 11, 5),
+    ("cc-bocage", "forfait-metiers", 1, 23, 6),
 ]
+
+
+def demo_date(today: date, months_before: int, day: int) -> date:
+    """The `day` (1 to 28) of the month `months_before` months before today's."""
+    from contracts import rules
+
+    return rules.add_months(today.replace(day=1), -months_before).replace(day=day)
+
+
 STAFF = [
     ("admin@numerique-demo.fr", "Nadia Roussel", [STAFF_ADMIN_GROUP]),
     ("finances@numerique-demo.fr", "Yves Morel", [STAFF_FINANCE_GROUP]),
@@ -232,8 +245,6 @@ class Command(BaseCommand):
         """Service accounts of Val-de-Saire (mailboxes, drive, a visio room after the
         referent's training), queued for provisioning: the worker creates them in the
         directory and the services as soon as it starts."""
-        from datetime import date
-
         from django.utils import timezone
         from django_tenants.utils import schema_context
 
@@ -246,7 +257,7 @@ class Command(BaseCommand):
             collectivite=collectivite, role=Role.VISIO_REFERENT, trained_on__isnull=True
         ).first()
         if referent is not None:
-            referent.trained_on = date(2025, 9, 15)
+            referent.trained_on = demo_date(timezone.localdate(), 15, 15)
             referent.save(update_fields=["trained_on"])
         admin = User.objects.get(email="admin@val-de-saire.demo")
         with schema_context(collectivite.schema_name):
@@ -267,7 +278,7 @@ class Command(BaseCommand):
                 )
 
     def _framework_agreement(self) -> None:
-        from datetime import date
+        from django.utils import timezone
 
         from contracts.models import FrameworkAgreement
 
@@ -275,33 +286,42 @@ class Command(BaseCommand):
             version=1,
             defaults={
                 "title": "Convention cadre d'adhésion aux services numériques mutualisés",
-                "effective_from": date(2025, 1, 1),
+                # in force since before the first demo subscription
+                "effective_from": demo_date(timezone.localdate(), 24, 1).replace(month=1),
                 "text": FRAMEWORK_TEXT,
             },
         )
 
     @transaction.atomic
     def _subscriptions(self) -> None:
-        """Subscriptions running since 2025–2026, with their first contract year; the daily
-        renewal job creates the years since (it runs at the end of `make run`'s loading)."""
+        """Subscriptions activated up to 23 months ago, with their first contract year; the
+        daily renewal job creates the years since."""
         from django.utils import timezone
 
         from contracts import rules
         from contracts.models import ContractYear
         from contracts.services import renewals_run
 
-        for slug, offer_code, quantity, activated_on in SUBSCRIPTIONS:
+        today = timezone.localdate()
+        for slug, offer_code, quantity, months_before, day in SUBSCRIPTIONS:
+            activated_on = demo_date(today, months_before, day)
             subscription, _ = Subscription.objects.get_or_create(
                 collectivite=Collectivite.objects.get(slug=slug),
                 offer=Offer.objects.get(code=offer_code),
                 defaults={"quantity": Decimal(quantity), "activated_on": activated_on},
             )
-            ContractYear.objects.get_or_create(
-                subscription=subscription,
-                start=rules.term_start(activated_on),
-                defaults={"end": rules.first_anniversary(activated_on)},
-            )
-        renewals_run(today=timezone.localdate())
+            if not subscription.years.exists():
+                ContractYear.objects.create(
+                    subscription=subscription,
+                    start=rules.term_start(subscription.activated_on),
+                    end=rules.first_anniversary(subscription.activated_on),
+                )
+        renewals_run(today=today)
+        # The tariff history behind these years: one schedule per calendar year since the
+        # first (recorded as past deliberations; nothing is issued yet on a fresh demo).
+        first = ContractYear.objects.order_by("start").values_list("start", flat=True).first()
+        if first is not None:
+            schedule_history_ensure(since=first, today=today)
 
     def _person(self, email: str, name: str) -> User:
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})

@@ -21,8 +21,7 @@ def test_finance_exports_a_year(staff_finance, django_capture_on_commit_callback
     job = ExportJob.objects.get()
     assert response["Location"] == f"/facturation/exports/{job.pk}/"
     page = page_text(site.get(f"/facturation/exports/{job.pk}/"))
-    assert 'role="progressbar"' in page
-    assert 'aria-valuenow="100"' in page
+    assert '<progress class="progress" max="100" value="100"' in page
     assert "hx-trigger" not in page  # done: no more polling
     csv = site.get(f"/facturation/exports/{job.pk}/csv/")
     assert csv["Content-Disposition"] == 'attachment; filename="factures-2026.csv"'

@@ -237,16 +237,20 @@ def test_2027_draft_is_a_copy_raised_by_three_percent(db):
 
 
 def test_demo_gives_val_de_saire_its_subscriptions(db):
-    call_command("load_demo", "--force", stdout=io.StringIO())
+    import time_machine
+
+    # the demo's dates are computed from the day it is loaded (issue 10)
+    with time_machine.travel(date(2026, 12, 4), tick=False):
+        call_command("load_demo", "--force", stdout=io.StringIO())
     held = set(
         Subscription.objects.filter(collectivite__slug="val-de-saire").values_list(
             "offer__code", "quantity", "activated_on", "ends_on"
         )
     )
     assert held == {
-        ("messagerie-bluemind", D("12.00"), date(2025, 3, 17), None),
-        ("stockage-nextcloud", D("8.00"), date(2025, 3, 17), None),
-        ("visio-bigbluebutton", D("3.00"), date(2025, 9, 8), None),
+        ("messagerie-bluemind", D("12.00"), date(2025, 4, 17), None),
+        ("stockage-nextcloud", D("8.00"), date(2025, 4, 17), None),
+        ("visio-bigbluebutton", D("3.00"), date(2025, 10, 8), None),
         ("assistance-logiciels-metiers", D("1.00"), date(2025, 1, 6), None),
         ("forfait-technologie", D("1.00"), date(2026, 1, 5), None),
     }

@@ -283,7 +283,17 @@ def test_schedule_line_form_refuses_partial_strate_prices(catalogue, admin_site)
     assert line.strate_prices.count() == 10
 
 
-def test_publication_problems_are_shown_and_nothing_changes(catalogue, admin_site):
+def test_publication_problems_are_shown_and_nothing_changes(catalogue, admin_site, tenant):
+    from contracts.models import Quote
+
+    Quote.objects.create(
+        reference="DEV-2026-0003",
+        collectivite=tenant,
+        title="t",
+        status=Quote.Status.ACCEPTED,
+        issue_date=date(2026, 3, 2),
+        schedule=catalogue.schedule,
+    )
     admin_site.post(
         "/tarifs/nouvelle/",
         {
@@ -295,7 +305,11 @@ def test_publication_problems_are_shown_and_nothing_changes(catalogue, admin_sit
     )
     draft = TariffSchedule.objects.get(title="Rétro")
     page = page_text(admin_site.post(f"/tarifs/{draft.pk}/publier/", follow=True))
-    assert "La grille ne peut pas prendre effet dans le passé (01/02/2026)" in page
+    assert (
+        "La grille ne peut pas prendre effet le 01/02/2026 : des documents déjà émis sont "
+        "tarifés sur la période qu'elle couvrirait (du 01/02/2026 et au-delà)"
+    ) in page
+    assert "devis DEV-2026-0003" in page
     draft.refresh_from_db()
     assert draft.status == "draft"
 

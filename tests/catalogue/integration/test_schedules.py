@@ -1,6 +1,7 @@
 """Tariff schedules: a new one starts from a copy of the one in force; publication refuses
-overlapping dates, retroactive or out-of-order schedules and missing prices; annexes are
-versioned and a published version never changes."""
+overlapping dates, a schedule covering a day on which an issued quote or invoice is priced,
+and missing prices (a past deliberation is recorded otherwise); annexes are versioned and a
+published version never changes."""
 
 from __future__ import annotations
 
@@ -74,34 +75,112 @@ def test_publishing_a_complete_draft(catalogue):
     assert error.value.messages == [services.SCHEDULE_NOT_DRAFT]
 
 
-@pytest.mark.parametrize(
-    ("effective_from", "message", "_case"),
-    [
-        (
-            date(2026, 1, 1),
-            services.SCHEDULE_SAME_START.format(date="01/01/2026"),
-            "same start: overlap",
-        ),
-        (date(2026, 6, 1), services.SCHEDULE_IN_THE_PAST.format(date="01/06/2026"), "retroactive"),
-    ],
-)
-def test_overlapping_or_retroactive_schedules_are_refused(
-    catalogue, effective_from, message, _case
-):
-    draft = _draft(effective_from=effective_from, deliberation_date=date(2025, 12, 1))
+def test_a_schedule_on_the_start_of_a_published_one_is_refused(catalogue):
+    draft = _draft(effective_from=date(2026, 1, 1), deliberation_date=date(2025, 12, 1))
     with pytest.raises(ValidationError) as error:
         services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
-    assert message in error.value.messages
+    assert services.SCHEDULE_SAME_START.format(date="01/01/2026") in error.value.messages
     draft.refresh_from_db()
     assert draft.status == TariffSchedule.Status.DRAFT
 
 
-def test_a_schedule_cannot_slip_in_before_a_later_one(catalogue):
+@pytest.mark.parametrize(
+    ("effective_from", "in_force_on", "_case"),
+    [
+        (date(2026, 6, 1), date(2026, 6, 1), "retroactive, after the latest"),
+        (date(2025, 1, 1), date(2025, 12, 31), "a past deliberation before the first schedule"),
+    ],
+)
+def test_a_past_schedule_is_recorded_when_nothing_issued_is_priced_on_its_days(
+    catalogue, effective_from, in_force_on, _case
+):
+    draft = _draft(effective_from=effective_from, deliberation_date=date(2024, 12, 1))
+    assert services.schedule_problems(draft, today=TODAY) == []
+    services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
+    assert selectors.schedule_in_force(on=in_force_on) == draft
+
+
+def test_a_schedule_can_slip_in_between_two_published_ones(catalogue):
     services.schedule_publish(schedule=_draft(date(2027, 7, 1)), published_by=None, today=TODAY)
     earlier = _draft(date(2027, 1, 1), number="2026-60")
-    assert services.schedule_problems(earlier, today=TODAY) == [
-        services.SCHEDULE_BEFORE_LATEST.format(date="01/07/2027")
+    assert services.schedule_problems(earlier, today=TODAY) == []
+    assert services.schedule_coverage_end(earlier) == date(2027, 7, 1)
+
+
+def test_a_past_schedule_is_refused_when_an_issued_quote_is_priced_on_its_days(catalogue, tenant):
+    from contracts.models import Quote
+
+    Quote.objects.create(
+        reference="DEV-2026-0007",
+        collectivite=tenant,
+        title="t",
+        status=Quote.Status.SENT,
+        issue_date=date(2026, 6, 15),
+        schedule=catalogue.schedule,
+    )
+    # before it: refused, the quote would change price
+    draft = _draft(effective_from=date(2026, 6, 1), deliberation_date=date(2026, 5, 1))
+    assert services.schedule_problems(draft, today=TODAY) == [
+        "La grille ne peut pas prendre effet le 01/06/2026 : des documents déjà émis sont "
+        "tarifés sur la période qu'elle couvrirait (du 01/06/2026 et au-delà) et leurs prix ne "
+        "changent pas : devis DEV-2026-0007. Choisissez une date d'effet postérieure à ces "
+        "documents."
     ]
+    with pytest.raises(ValidationError):
+        services.schedule_publish(schedule=draft, published_by=None, today=TODAY)
+    # after it: accepted (the quote keeps the schedule in force on its issue date)
+    later = _draft(effective_from=date(2026, 6, 16), deliberation_date=date(2026, 5, 1))
+    assert services.schedule_problems(later, today=TODAY) == []
+
+
+def test_a_past_schedule_is_refused_when_an_issued_invoice_is_priced_on_its_days(catalogue, tenant):
+    from billing.models import Invoice, InvoiceLine
+    from contracts.models import Subscription
+
+    subscription = Subscription.objects.create(
+        collectivite=tenant, offer=catalogue.mail, quantity=3, activated_on=date(2025, 3, 17)
+    )
+    invoice = Invoice.objects.create(
+        number="FAC-2026-00042",
+        year=2026,
+        collectivite=tenant,
+        issue_date=date(2026, 3, 2),
+        due_date=date(2026, 4, 1),
+        buyer={},
+        seller={},
+        total_ht=Decimal("72.00"),
+        total_vat=Decimal("0"),
+        total_ttc=Decimal("72.00"),
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        source="year:999001",
+        offer=catalogue.mail,
+        subscription=subscription,
+        label="Messagerie",
+        period_start=date(2026, 3, 1),
+        period_end=date(2027, 3, 1),
+        months=12,
+        quantity=3,
+        unit_price=Decimal("24.00"),
+        amount=Decimal("72.00"),
+        vat_exemption="Exonéré",
+    )
+    services.schedule_publish(
+        schedule=_draft(date(2026, 9, 1), deliberation_date=date(2026, 7, 1)),
+        published_by=None,
+        today=TODAY,
+    )
+    draft = _draft(effective_from=date(2026, 2, 1), deliberation_date=date(2026, 1, 15))
+    assert services.schedule_problems(draft, today=TODAY) == [
+        "La grille ne peut pas prendre effet le 01/02/2026 : des documents déjà émis sont "
+        "tarifés sur la période qu'elle couvrirait (du 01/02/2026 au 31/08/2026) et leurs prix "
+        "ne changent pas : facture FAC-2026-00042. Choisissez une date d'effet postérieure à ces "
+        "documents."
+    ]
+    # a schedule ending before the year's first day is free to be recorded
+    earlier = _draft(effective_from=date(2025, 1, 1), deliberation_date=date(2024, 12, 1))
+    assert services.schedule_problems(earlier, today=TODAY) == []
 
 
 def test_missing_prices_are_listed(catalogue):
@@ -208,3 +287,12 @@ def test_preview_compares_yearly_amounts(catalogue, tenant, other_tenant):
     assert rows["test"].proposed == Decimal("1070.00")
     assert rows["test"].change == Decimal("10.00")
     assert (rows["autre"].today, rows["autre"].proposed) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_past_deliberation_starts_from_the_schedule_then_in_force(catalogue):
+    history = _draft(effective_from=date(2025, 1, 1), deliberation_date=date(2024, 12, 1))
+    services.schedule_publish(schedule=history, published_by=None, today=TODAY)
+    assert history.copied_from == catalogue.schedule  # nothing was in force in 2025 yet
+    mid_year = _draft(effective_from=date(2025, 7, 1), deliberation_date=date(2025, 6, 1))
+    assert mid_year.copied_from == history
+    assert _draft(effective_from=date(2027, 1, 1)).copied_from == catalogue.schedule

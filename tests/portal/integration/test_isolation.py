@@ -16,7 +16,7 @@ from tests.conftest import host_of, sign_in
 # Pages anyone may open on a site, signed in or not (sign-in, reset, the site's own logo…).
 ANONYMOUS_PAGES = re.compile(
     r"^/(comptes/(login|logout|password/reset|inactive|confirm-email|signup|2fa/authenticate)"
-    r"|logo$|i18n/|invitation/|connexion/relais/)"
+    r"|logo$|i18n/|invitation/|personnel/invitation/|connexion/relais/)"
 )
 # N1: the back-office publishes the status page and its feeds to anyone (issue 13).
 PUBLISHED_PAGES = re.compile(r"^/etat-des-services/")
