@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from catalogue.models import BillingUnit, Offer
+from portal.bounds import LONG_TEXT, CountField
 from portal.models import User
 from portal.models.people import STAFF_GROUPS
 from trainings.models import Session, Training
@@ -14,6 +15,13 @@ MEMBER_OR_NAME = "Choisissez un membre ou indiquez le nom et l'adresse de l'agen
 
 
 class TrainingForm(forms.ModelForm):
+    description = forms.CharField(
+        label=Training._meta.get_field("description").verbose_name,
+        required=not Training._meta.get_field("description").blank,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=LONG_TEXT,
+    )
+
     class Meta:
         model = Training
         fields = [
@@ -28,7 +36,11 @@ class TrainingForm(forms.ModelForm):
             "cancellation_days_before",
             "minimum_check_days_before",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {
+            "half_days": CountField,
+            "cancellation_days_before": CountField,
+            "minimum_check_days_before": CountField,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,7 +50,9 @@ class TrainingForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    link = forms.URLField(label="Lien de connexion", required=False, assume_scheme="https")
+    link = forms.URLField(
+        label="Lien de connexion", required=False, assume_scheme="https", max_length=500
+    )
 
     class Meta:
         model = Session
@@ -53,6 +67,7 @@ class SessionForm(forms.ModelForm):
             "trainer",
         ]
         widgets = {"starts_at": DATETIME_WIDGET, "ends_at": DATETIME_WIDGET}
+        field_classes = {"capacity": CountField, "minimum_size": CountField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
