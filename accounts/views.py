@@ -102,7 +102,10 @@ def account_create(request):
 @member_required(Role.FUNCTIONAL_ADMIN)
 @require_GET
 def account_detail(request, pk: int):
-    account = _account_or_404(pk)
+    return _detail_page(request, _account_or_404(pk))
+
+
+def _detail_page(request, account, *, quota_form=None, close_form=None, status=200):
     return render(
         request,
         "accounts/account_detail.html",
@@ -110,8 +113,8 @@ def account_detail(request, pk: int):
             "account": account,
             "events": account.events.select_related("actor").order_by("-at", "-id")[:100],
             "requests": account.quota_requests.select_related("decided_by"),
-            "quota_form": QuotaRequestForm(),
-            "close_form": CloseForm(),
+            "quota_form": quota_form or QuotaRequestForm(),
+            "close_form": close_form or CloseForm(),
             "extra_offer": services.extra_quota_offer(account.offer),
             "restore_until": domain.restore_until(account.closed_on) if account.closed_on else None,
             "export_until": domain.export_until(account.closed_on) if account.closed_on else None,
@@ -119,6 +122,7 @@ def account_detail(request, pk: int):
             and account.state == "closing"
             and domain.can_restore(account.closed_on, timezone.localdate()),
         },
+        status=status,
     )
 
 
@@ -197,15 +201,12 @@ def quota_request_create(request, pk: int):
                 requested_by=request.user,
             )
         except ValidationError as exc:
-            for text in exc.messages:
-                messages.error(request, text)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Demande transmise au syndicat, qui l'accordera ou non.")
-        return redirect("account_detail", pk=account.pk)
-    for errors in form.errors.values():
-        for text in errors:
-            messages.error(request, text)
-    return redirect("account_detail", pk=account.pk)
+            return redirect("account_detail", pk=account.pk)
+    # Refused: the page again with the form as typed and its errors at the top (nothing lost).
+    return _detail_page(request, account, quota_form=form, status=422)
 
 
 @member_required()

@@ -185,11 +185,26 @@ def request_needs(request):
 @member_required()
 @require_POST
 def request_submit(request):
+    """The needs and "Transmettre au syndicat" are one form: the needs typed are saved with
+    the submission, and a refused submission shows the form again as typed."""
+    form = None
+    if any(name in request.POST for name in NeedsForm.base_fields):
+        draft = selectors.draft_request(collectivite=request.tenant)
+        form = NeedsForm.for_draft(draft, data=request.POST)
+        if not form.is_valid():
+            return request_draft(request, needs_form=form)
     try:
-        draft = services.request_submit(collectivite=request.tenant, user=request.user)
+        draft = services.request_submit(
+            collectivite=request.tenant,
+            user=request.user,
+            needs=form.cleaned_data if form is not None else None,
+        )
     except ValidationError as exc:
-        _error_messages(request, exc)
-        return redirect("request_draft")
+        if form is None:
+            _error_messages(request, exc)
+            return redirect("request_draft")
+        add_service_errors(form, exc)
+        return request_draft(request, needs_form=form)
     messages.success(
         request,
         f"Votre demande n° {draft.pk} est transmise au syndicat, qui va établir un devis.",

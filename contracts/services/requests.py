@@ -158,14 +158,20 @@ def request_needs_update(
 
 
 @transaction.atomic
-def request_submit(*, collectivite: Collectivite, user: User) -> ServiceRequest:
-    """Send the draft request to the syndicate, which will make a quote of it."""
+def request_submit(
+    *, collectivite: Collectivite, user: User, needs: dict | None = None
+) -> ServiceRequest:
+    """Send the draft request to the syndicate, which will make a quote of it; `needs` (the
+    needs form as typed next to the button) are saved with it in the same transaction, so
+    that nothing typed before pressing "Transmettre" is lost."""
     from django.utils import timezone
 
     from portal import notifications
     from portal.events import audit_record
     from portal.services import backoffice_url
 
+    if needs is not None:
+        request_needs_update(collectivite=collectivite, user=user, **needs)
     draft = _draft_for_update(collectivite, user)
     if not draft.lines.exists():
         raise ValidationError(REQUEST_EMPTY)
