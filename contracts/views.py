@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalogue import domain as pricing
@@ -583,6 +584,7 @@ def _quote_editor(
     approve_form: QuoteApproveForm | None = None,
     refuse_form: QuoteRefuseForm | None = None,
     activate_forms: dict | None = None,
+    activate_all_form: LineActivateForm | None = None,
 ):
     today = timezone.localdate()
     lines = list(quote.lines.all())
@@ -607,6 +609,9 @@ def _quote_editor(
             "line_form": line_form or QuoteLineForm(),
             "approve_form": approve_form or QuoteApproveForm(),
             "refuse_form": refuse_form or QuoteRefuseForm(),
+            "activate_all_form": activate_all_form
+            or LineActivateForm(prefix="toutes", initial={"activated_on": today}),
+            "lines_to_activate": sum(1 for line in lines if line.activated_on is None),
             "revisable": quote.status in (Quote.Status.SENT, Quote.Status.EXPIRED)
             and not hasattr(quote, "next_version"),
             "events": audit_events_for(object_type=QUOTE_EVENTS, object_id=quote.pk),
@@ -757,6 +762,35 @@ def quote_backoffice_line_activate(request, pk: int, line_id: int):
             )
             return redirect("quote_backoffice", pk=quote.pk)
     return _quote_editor(request, quote, activate_forms={line.pk: form})
+
+
+@staff_required(is_syndicate_admin)
+@require_POST
+def quote_backoffice_activate_all(request, pk: int):
+    """Every line of an approved order still to activate, on one date, in one action."""
+    quote = _quote_or_404(pk)
+    form = LineActivateForm(request.POST, prefix="toutes")
+    if form.is_valid():
+        try:
+            done = services.quote_lines_activate_all(
+                quote=quote,
+                activated_on=form.cleaned_data["activated_on"],
+                activated_by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d ligne activée le %(date)s.",
+                    "%(count)d lignes activées le %(date)s.",
+                    len(done),
+                )
+                % {"count": len(done), "date": f"{form.cleaned_data['activated_on']:%d/%m/%Y}"},
+            )
+            return redirect("quote_backoffice", pk=quote.pk)
+    return _quote_editor(request, quote, activate_all_form=form)
 
 
 @staff_required()

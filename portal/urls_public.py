@@ -135,6 +135,11 @@ urlpatterns = [
         name="quote_backoffice_refuse",
     ),
     path(
+        "devis/<int:pk>/activer-tout/",
+        contract_views.quote_backoffice_activate_all,
+        name="quote_backoffice_activate_all",
+    ),
+    path(
         "devis/<int:pk>/documents/<int:doc_pk>/",
         contract_views.quote_backoffice_document,
         name="quote_backoffice_document",
