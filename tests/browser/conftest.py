@@ -75,9 +75,9 @@ document.addEventListener("DOMContentLoaded", () => {
     seen.set(el.id, (seen.get(el.id) || 0) + 1);
   }
   const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-  if (twice.length) { console.error("%s" + location.pathname + " " + twice.join(",")); }
+  if (twice.length) { console.error("MARK" + location.pathname + " " + twice.join(",")); }
 });
-""" % DUPLICATE_IDS_MARK
+""".replace("MARK", DUPLICATE_IDS_MARK)
 
 
 @pytest.fixture
