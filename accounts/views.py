@@ -28,6 +28,7 @@ from accounts.forms import (
 from accounts.models import QuotaRequest, ServiceAccount
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.forms import add_service_errors
+from portal.grammar import of_name
 from portal.models import Collectivite, Membership, Role
 
 
@@ -92,7 +93,7 @@ def account_create(request):
         else:
             messages.success(
                 request,
-                f"Le compte de {account.display_name} est en cours de création : son état "
+                f"Le compte {of_name(account.display_name)} est en cours de création : son état "
                 "s'affiche ci-dessous.",
             )
             return redirect("accounts")
@@ -293,7 +294,7 @@ def quota_refuse(request, pk: int, request_pk: int):
             decided_by=request.user,
             reason=form.cleaned_data["reason"] if form.is_valid() else "",
         )
-        return f"Demande de {collectivite.name} refusée ; la collectivité en est informée."
+        return f"Demande {of_name(collectivite.name)} refusée ; la collectivité en est informée."
 
     return _decide(request, pk, request_pk, refuse)
 
@@ -327,7 +328,7 @@ def collectivite_accounts(request, pk: int):
             except ValidationError as exc:
                 add_service_errors(training_form, exc)
             else:
-                messages.success(request, f"Formation de {membership.user} enregistrée.")
+                messages.success(request, f"Formation {of_name(str(membership.user))} enregistrée.")
                 return redirect("collectivite_accounts", pk=collectivite.pk)
     with schema_context(collectivite.schema_name):
         today = timezone.localdate()

@@ -39,6 +39,7 @@ from contracts.models import Quote, QuoteDocument, ServiceRequest, Subscription
 from portal.access import is_syndicate_admin, member_required, roles_in, staff_required
 from portal.adapters import recorded_address
 from portal.forms import add_service_errors
+from portal.grammar import of_name
 from portal.models import Collectivite, Role
 from portal.selectors import audit_events_for
 
@@ -677,7 +678,7 @@ def quote_backoffice_send(request, pk: int):
     else:
         messages.success(
             request,
-            f"Devis {quote.label} envoyé aux signataires de {quote.collectivite.name} ; "
+            f"Devis {quote.label} envoyé aux signataires {of_name(quote.collectivite.name)} ; "
             f"valable jusqu'au {quote.valid_until:%d/%m/%Y}.",
         )
     return redirect("quote_backoffice", pk=quote.pk)

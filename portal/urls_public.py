@@ -8,9 +8,11 @@ from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.api import api
 from portal.views import backoffice, common
+from workqueues import views as work_views
 
 urlpatterns = [
-    path("", backoffice.home, name="home"),
+    path("", work_views.backoffice_home, name="home"),
+    path("a-faire/compteurs/", work_views.badges, name="work_badges"),
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),
     path("collectivites/<int:pk>/", backoffice.collectivite_detail, name="collectivite_detail"),

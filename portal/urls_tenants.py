@@ -6,10 +6,14 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from documents import views as document_views
 from portal.views import common, tenant
+from workqueues import views as work_views
 
 urlpatterns = [
-    path("", tenant.home, name="home"),
+    path("", work_views.tenant_home, name="home"),
+    path("a-faire/compteurs/", work_views.badges, name="work_badges"),
+    path("documents/", document_views.documents, name="documents"),
     path("catalogue/", catalogue_views.tenant_catalogue, name="catalogue"),
     path("catalogue/<slug:code>/", catalogue_views.tenant_offer, name="catalogue_offer"),
     path("demandes/brouillon/", contract_views.request_draft, name="request_draft"),

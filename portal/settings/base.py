@@ -56,6 +56,8 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "workqueues.apps.WorkQueuesConfig",  # no models: home pages' work queues, both schemas
+    "documents.apps.DocumentsConfig",  # no models: a collectivité's documents in one place
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

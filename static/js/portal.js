@@ -12,12 +12,56 @@
     target.scrollIntoView({ block: "center" });
     target.focus({ preventScroll: true });
   }
-  document.addEventListener("DOMContentLoaded", focusFirstError);
+  // Tables scroll in their own region on narrow screens; the region takes the focus (so that
+  // the keyboard can scroll it) only when it overflows.
+  function wrapTables(root) {
+    root.querySelectorAll("table.table").forEach(function (table) {
+      var region = table.parentElement;
+      if (!region.classList.contains("table-scroll")) {
+        region = document.createElement("div");
+        region.className = "table-scroll";
+        table.parentNode.insertBefore(region, table);
+        region.appendChild(table);
+      }
+      var caption = table.querySelector("caption");
+      if (region.scrollWidth > region.clientWidth + 1) {
+        region.setAttribute("tabindex", "0");
+        region.setAttribute("role", "region");
+        region.setAttribute("aria-label", caption ? caption.textContent.trim() : "Tableau");
+      } else if (!region.hasAttribute("data-keep")) {
+        region.removeAttribute("tabindex");
+        region.removeAttribute("role");
+        region.removeAttribute("aria-label");
+      }
+    });
+  }
+  // The main navigation folds behind a "Menu" button on narrow screens.
+  function navToggle() {
+    var nav = document.querySelector(".main-nav");
+    var button = document.querySelector(".nav-toggle");
+    if (!nav || !button) { return; }
+    button.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  document.documentElement.classList.add("js");
+  document.addEventListener("DOMContentLoaded", function () {
+    wrapTables(document);
+    navToggle();
+    focusFirstError();
+  });
+  window.addEventListener("resize", function () { wrapTables(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { wrapTables(event.target); });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
     if (button && !window.confirm(button.getAttribute("data-confirm"))) {
       event.preventDefault();
     }
   });
-  document.addEventListener("htmx:afterSwap", focusFirstError);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.querySelector && event.target.querySelector("[data-error-summary]")) {
+      focusFirstError();
+    }
+  });
 })();

@@ -89,9 +89,11 @@ def page(browser):
     found: list[str] = []
     page.on(
         "console",
-        lambda msg: found.append(msg.text.removeprefix(DUPLICATE_IDS_MARK))
-        if msg.text.startswith(DUPLICATE_IDS_MARK)
-        else None,
+        lambda msg: (
+            found.append(msg.text.removeprefix(DUPLICATE_IDS_MARK))
+            if msg.text.startswith(DUPLICATE_IDS_MARK)
+            else None
+        ),
     )
     yield page
     context.close()
