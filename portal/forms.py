@@ -156,3 +156,12 @@ class InvitationAcceptForm(forms.Form):
         if cleaned.get("password1") != cleaned.get("password2"):
             raise ValidationError({"password2": "Les deux mots de passe ne correspondent pas."})
         return cleaned
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label="Prénom et nom",
+        max_length=150,
+        error_messages={"required": "Indiquez votre prénom et votre nom."},
+        help_text="Tel qu'il apparaît aux autres membres et sur les documents que vous signez.",
+    )

@@ -1,13 +1,15 @@
 """URLs of the syndicate's back-office (BASE_DOMAIN, public schema)."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from portal.api import api
-from portal.views import backoffice, common
+from portal.views import backoffice, common, pages
 from workqueues import views as work_views
 
 urlpatterns = [
@@ -197,6 +199,12 @@ urlpatterns = [
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("logo", common.logo, name="logo"),
+    path("mentions-legales/", pages.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", pages.personal_data, name="personal_data"),
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("plan-du-site/", pages.site_map, name="site_map"),
+    path("profil/", pages.profile, name="profile"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,13 +1,15 @@
 """URLs of a collectivité's site (<slug>.BASE_DOMAIN, its own schema)."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
 from documents import views as document_views
-from portal.views import common, tenant
+from portal.views import common, pages, tenant
 from workqueues import views as work_views
 
 urlpatterns = [
@@ -84,6 +86,12 @@ urlpatterns = [
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
     path("logo", common.logo, name="logo"),
+    path("mentions-legales/", pages.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", pages.personal_data, name="personal_data"),
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("plan-du-site/", pages.site_map, name="site_map"),
+    path("profil/", pages.profile, name="profile"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

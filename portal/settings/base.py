@@ -79,6 +79,9 @@ TENANT_CLONE_TEMPLATE = env_bool("TENANT_CLONE_TEMPLATE", True)  # False: always
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
+# French pages in the portal's layout for a refused form (portal.views.pages).
+CSRF_FAILURE_VIEW = "portal.views.pages.csrf_failure"
+
 MIDDLEWARE = [
     "portal.tenancy.PortalTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
