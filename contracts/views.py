@@ -31,6 +31,7 @@ from contracts.forms import (
     QuoteCreateForm,
     QuoteLineForm,
     QuoteRefuseForm,
+    QuoteTitleForm,
     TerminationForm,
     TerminationRecordForm,
     WorkQueueFilterForm,
@@ -586,6 +587,7 @@ def _quote_editor(
     refuse_form: QuoteRefuseForm | None = None,
     activate_forms: dict | None = None,
     activate_all_form: LineActivateForm | None = None,
+    title_form: QuoteTitleForm | None = None,
 ):
     today = timezone.localdate()
     lines = list(quote.lines.all())
@@ -613,6 +615,11 @@ def _quote_editor(
             "activate_all_form": activate_all_form
             or LineActivateForm(prefix="toutes", initial={"activated_on": today}),
             "lines_to_activate": sum(1 for line in lines if line.activated_on is None),
+            "today": today,
+            "title_form": title_form or QuoteTitleForm(initial={"title": quote.title}),
+            "preview": selectors.quote_draft_preview(quote=quote, lines=lines, on=today)
+            if quote.status == Quote.Status.DRAFT
+            else None,
             "revisable": quote.status in (Quote.Status.SENT, Quote.Status.EXPIRED)
             and not hasattr(quote, "next_version"),
             "events": audit_events_for(object_type=QUOTE_EVENTS, object_id=quote.pk),
@@ -763,6 +770,22 @@ def quote_backoffice_line_activate(request, pk: int, line_id: int):
             )
             return redirect("quote_backoffice", pk=quote.pk)
     return _quote_editor(request, quote, activate_forms={line.pk: form})
+
+
+@staff_required(is_syndicate_admin)
+@require_POST
+def quote_backoffice_title(request, pk: int):
+    quote = _quote_or_404(pk)
+    form = QuoteTitleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_title_update(quote=quote, title=form.cleaned_data["title"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "L'objet du devis est enregistré.")
+            return redirect("quote_backoffice", pk=quote.pk)
+    return _quote_editor(request, quote, title_form=form)
 
 
 @staff_required(is_syndicate_admin)

@@ -139,6 +139,11 @@ urlpatterns = [
         name="quote_backoffice_refuse",
     ),
     path(
+        "devis/<int:pk>/objet/",
+        contract_views.quote_backoffice_title,
+        name="quote_backoffice_title",
+    ),
+    path(
         "devis/<int:pk>/activer-tout/",
         contract_views.quote_backoffice_activate_all,
         name="quote_backoffice_activate_all",
