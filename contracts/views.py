@@ -781,6 +781,9 @@ def quote_backoffice_title(request, pk: int):
         try:
             services.quote_title_update(quote=quote, title=form.cleaned_data["title"])
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # a sent quote: its page has no title form
+                _error_messages(request, exc)
+                return redirect("quote_backoffice", pk=quote.pk)
             add_service_errors(form, exc)
         else:
             messages.success(request, "L'objet du devis est enregistré.")
@@ -802,6 +805,9 @@ def quote_backoffice_activate_all(request, pk: int):
                 activated_by=request.user,
             )
         except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # about the order, not the date typed
+                _error_messages(request, exc)
+                return redirect("quote_backoffice", pk=quote.pk)
             add_service_errors(form, exc)
         else:
             messages.success(

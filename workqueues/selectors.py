@@ -201,7 +201,7 @@ def functional_admin_queues(
             f"{a.display_name} — {a.offer.name}",
             reverse("account_detail", args=[a.pk]),
             _("%(percent)d %% de l'espace utilisé")
-            % {"percent": min(100, 100 * a.used_bytes // a.quota_bytes)},
+            % {"percent": min(100, round(100 * a.used_bytes / a.quota_bytes))},
             urgent=a.used_bytes >= a.quota_bytes,
         )
         for a in account_selectors.accounts_nearly_full()
