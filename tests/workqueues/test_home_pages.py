@@ -25,7 +25,7 @@ def test_the_signatory_sees_the_quote_to_sign_with_its_days_left(
 ):
     quote = sent_quote(agent_site, admin_site)
     home = page_text(signatory_site.get("/"))
-    assert "<h2 id=\"a-faire-titre\">À faire : 1 élément en attente</h2>" in home
+    assert '<h2 id="a-faire-titre">À faire : 1 élément en attente</h2>' in home
     assert 'Devis à signer <span class="count">1</span>' in home
     assert f'<a href="/devis/{quote.pk}/">Devis {quote.reference} — {quote.title}</a>' in home
     assert "à signer au plus tard le 17/04/2026 : plus que 31 jours" in home
@@ -122,7 +122,7 @@ def _queries(client, path: str) -> int:
 def test_home_pages_run_a_constant_number_of_queries(
     catalogue, agent_site, signatory_site, admin_site, finance_site, django_assert_num_queries
 ):
-    quote = sent_quote(agent_site, admin_site)
+    sent_quote(agent_site, admin_site)
     submit_request(agent_site)
     signatory_one = _queries(signatory_site, "/")
     agent_one = _queries(agent_site, "/")

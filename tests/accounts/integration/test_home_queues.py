@@ -66,8 +66,9 @@ def test_the_quota_request_keeps_its_reason_and_each_motif_its_own_field(
     )
     assert refused.status_code == 422
     page = page_text(refused)
-    assert f'<a href="#quota_extra_gb">Espace supplémentaire (Go) : {services.EXTRA_INVALID}</a>' in (
-        page
+    assert (
+        f'<a href="#quota_extra_gb">Espace supplémentaire (Go) : {services.EXTRA_INVALID}</a>'
+        in (page)
     )
     assert "Archives 2025</textarea>" in page
     client.post(

@@ -14,8 +14,12 @@ from portal.grammar import of_name, the_name
             "de la communauté de communes du Bocage",
             id="communaute_case",
         ),
-        pytest.param("Syndicat des eaux du Marais", "du syndicat des eaux du Marais", id="syndicat_case"),
-        pytest.param("Établissement public X", "de l'établissement public X", id="elision_noun_case"),
+        pytest.param(
+            "Syndicat des eaux du Marais", "du syndicat des eaux du Marais", id="syndicat_case"
+        ),
+        pytest.param(
+            "Établissement public X", "de l'établissement public X", id="elision_noun_case"
+        ),
         pytest.param("Office de tourisme", "de l'office de tourisme", id="office_case"),
         pytest.param("Élodie Martin", "d'Élodie Martin", id="elision_person_case"),
         pytest.param("Anne Martin", "d'Anne Martin", id="vowel_person_case"),
