@@ -26,6 +26,7 @@ from django.db.models import (
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
@@ -660,6 +661,12 @@ def payments_import(request):
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
-                messages.success(request, f"{len(recorded)} paiement(s) enregistré(s).")
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)d paiement enregistré.", "%(n)d paiements enregistrés.", len(recorded)
+                    )
+                    % {"n": len(recorded)},
+                )
                 return redirect("invoices_unpaid")
     return render(request, "billing/payments_import.html", {"error": error})

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import ngettext
 
 from catalogue.models import Offer
 from contracts import selectors
@@ -183,7 +184,12 @@ def request_submit(
         obj=draft,
         actor=user,
         collectivite=collectivite,
-        summary=f"Demande n° {draft.pk} transmise au syndicat ({draft.lines.count()} service(s)).",
+        summary=ngettext(
+            "Demande n° %(pk)d transmise au syndicat (%(n)d service).",
+            "Demande n° %(pk)d transmise au syndicat (%(n)d services).",
+            draft.lines.count(),
+        )
+        % {"pk": draft.pk, "n": draft.lines.count()},
     )
     notifications.notify(
         template="request_submitted",
