@@ -111,8 +111,6 @@ def backoffice_home(request):
 @require_GET
 def badges(request):
     """The navigation's badges, swapped in out of band by htmx on pages other than home."""
-    if not request.user.is_authenticated:
-        return render(request, "workqueues/badges.html", {"badges": {}})
     if is_public_request(request):
         return _backoffice_badges(request)
     return _tenant_badges(request)

@@ -170,7 +170,6 @@ def _price_lines(quote: Quote, today: date) -> Decimal:
     return pricing.money(total)
 
 
-QUOTE_TITLE_REQUIRED = "Indiquez l'objet du devis."
 QUOTE_TITLE_FROZEN = (
     "Un devis envoyé ne change plus : préparez une nouvelle version pour changer son objet."
 )
@@ -490,7 +489,6 @@ def _mail_context(quote: Quote) -> dict:
 
 __all__ = [
     "QUOTE_TITLE_FROZEN",
-    "QUOTE_TITLE_REQUIRED",
     "quote_title_update",
     "CANNOT_REVISE",
     "DOCUMENTS_CHANGED",

@@ -6,11 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal import services
-from portal.access import is_syndicate_admin, is_syndicate_finance, roles_in
+from portal.access import (
+    NOT_FOUND,
+    is_syndicate_admin,
+    is_syndicate_finance,
+    is_syndicate_staff,
+    roles_in,
+)
 from portal.forms import ProfileForm, add_service_errors
 from portal.models import Role
 from portal.tenancy import is_public_request
@@ -92,6 +99,15 @@ def emails_received(request) -> list[str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
+    """One's own profile, where one works: a member on their collectivité's site, staff in the
+    back-office; elsewhere a 404 like every other page (P4)."""
+    allowed = (
+        is_syndicate_staff(request.user)
+        if is_public_request(request)
+        else bool(roles_in(request.user, request.tenant))
+    )
+    if not allowed:
+        raise Http404(NOT_FOUND)
     form = ProfileForm(request.POST or None, initial={"full_name": request.user.full_name})
     if request.method == "POST" and form.is_valid():
         try:

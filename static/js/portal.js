@@ -45,11 +45,20 @@
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // The navigation's badges (the home page's counts) on pages other than home: one request,
+  // swapped in out of band, so that no page pays for the queues' queries.
+  function loadBadges() {
+    var source = document.querySelector("[data-badges-url]");
+    if (source && window.htmx) {
+      window.htmx.ajax("GET", source.getAttribute("data-badges-url"), { source: source, swap: "none" });
+    }
+  }
   document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     wrapTables(document);
     navToggle();
     focusFirstError();
+    loadBadges();
   });
   window.addEventListener("resize", function () { wrapTables(document); });
   document.addEventListener("htmx:afterSettle", function (event) { wrapTables(event.target); });
