@@ -15,3 +15,13 @@ def of_name(value) -> str:
 @register.filter(name="the_name")
 def the_name(value) -> str:
     return grammar.the_name(str(value or ""))
+
+
+@register.filter(name="plural_n")
+def plural_n(value) -> int:
+    """The integer ngettext chooses a plural from: French takes the singular below 2 (1,5 Go
+    « offert »), so the whole part is the number to pass."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
