@@ -94,6 +94,26 @@ def _check(page, width: int, where: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width, where
 
 
+def _refused_needs_are_seen(page, host: str, port: int) -> None:
+    """A refused form comes back as typed, its error summary focused and in view (RGAA 11.10)."""
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(site(host, port, "/demandes/brouillon/"))
+    page.get_by_label("réserver un nouveau nom de domaine en .fr").check()
+    page.get_by_label("Précisions (services par utilisateur, quotas, assistance…)").fill("Gardé")
+    page.get_by_role("button", name="Enregistrer les besoins").click()
+    page.locator("[data-error-summary]").wait_for()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    box = page.locator("[data-error-summary]").bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] < 640
+    assert page.get_by_label(
+        "Précisions (services par utilisateur, quotas, assistance…)"
+    ).input_value() == ("Gardé")
+    page.locator("[data-error-summary] a").first.click()
+    assert page.evaluate("document.activeElement.id") == "id_domain_name"
+    _check(page, 360, "needs refused")
+
+
 @pytest.mark.parametrize(("email", "roles", "shows"), ROLES, ids=[r[0] for r in ROLES])
 def test_each_role_home_page_at_1280_and_360(people, live_site, browser, email, roles, shows):
     tenant, secret = people
@@ -120,6 +140,8 @@ def test_each_role_home_page_at_1280_and_360(people, live_site, browser, email, 
                 assert nav_link.is_visible()
             else:
                 assert not menu.is_visible()
+        if email == "agent.accueil@exemple.fr":
+            _refused_needs_are_seen(page, host, live_site)
         for path in EXTRA_PAGES.get(email, ()):
             page.goto(site(host, live_site, path))
             _check(page, 360, f"{email} {path}")
