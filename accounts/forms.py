@@ -49,6 +49,13 @@ class AccountCreateForm(forms.Form):
 
 
 class CloseForm(forms.Form):
+    """On the account's page with `QuotaRequestForm`: each has its own ids (`fermeture_…`,
+    `quota_…`) so that each "Motif" label points at its own field."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "fermeture_%s")
+        super().__init__(*args, **kwargs)
+
     reason = forms.CharField(
         label="Motif (facultatif)",
         required=False,
@@ -58,6 +65,10 @@ class CloseForm(forms.Form):
 
 
 class QuotaRequestForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "quota_%s")
+        super().__init__(*args, **kwargs)
+
     extra_gb = forms.IntegerField(
         label="Espace supplémentaire (Go)",
         min_value=1,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from accounts import domain, services
 from accounts.models import LIVE_STATES, QuotaRequest, ServiceAccount
@@ -158,3 +158,131 @@ def pending_quota_requests() -> list[PendingQuotaRequest]:
 
 def quota_requests_recent(limit: int = 20) -> list[QuotaRequest]:
     return list(QuotaRequest.objects.select_related("account", "decided_by")[:limit])
+
+
+# --- The syndicate's cross-collectivité queues (home page, navigation badges) ---------------
+# Call sites use these names only: the Scale issue swaps their bodies for a read of a
+# public-schema projection, so that no page reads every tenant schema.
+
+
+def quota_requests_pending() -> list[PendingQuotaRequest]:
+    """Quota requests waiting for the syndicate, every collectivité, oldest first."""
+    return pending_quota_requests()
+
+
+@dataclass(frozen=True)
+class ProvisioningFailure:
+    collectivite_id: int
+    collectivite_name: str
+    account_id: int
+    holder: str
+    login: str
+    kind: str
+    failure_reason: str
+    created_at: object
+
+
+FAILURES_SQL = (
+    "SELECT %s, %s, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
+    "a.failure_reason, a.created_at FROM {schema}.accounts_serviceaccount a "
+    "WHERE a.state = 'failed'"
+)
+
+
+def provisioning_failures() -> list[ProvisioningFailure]:
+    """Accounts whose provisioning failed, every collectivité, oldest first (one statement;
+    schema names come from our own table and are quoted)."""
+    collectivites = list(Collectivite.objects.values_list("pk", "name", "schema_name"))
+    if not collectivites:
+        return []
+    parts, params = [], []
+    quote = connection.ops.quote_name
+    for pk, name, schema in collectivites:
+        parts.append(FAILURES_SQL.format(schema=quote(schema)))
+        params += [pk, name]
+    sql = " UNION ALL ".join(parts) + " ORDER BY 8, 1, 3"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [ProvisioningFailure(*row) for row in cursor.fetchall()]
+
+
+# --- A collectivité's work queue (its functional administrators' home page) --------------
+
+
+def accounts_needing_attention() -> list[ServiceAccount]:
+    """Accounts being created or whose creation failed, oldest first."""
+    return list(
+        ServiceAccount.objects.filter(
+            state__in=[ServiceAccount.State.PENDING, ServiceAccount.State.FAILED]
+        )
+        .select_related("offer")
+        .order_by("created_at", "id")
+    )
+
+
+def accounts_nearly_full(*, percent: int = 90) -> list[ServiceAccount]:
+    """Open accounts using at least `percent` % of their quota (A4), oldest first."""
+    return list(
+        ServiceAccount.objects.filter(
+            state__in=LIVE_STATES, quota_bytes__gt=0, used_bytes__isnull=False
+        )
+        .filter(used_bytes__gte=F("quota_bytes") * percent / 100)
+        .select_related("offer")
+        .order_by("created_at", "id")
+    )
+
+
+def quota_requests_with_answers(*, answered_since) -> list[QuotaRequest]:
+    """Requests waiting for the syndicate, and those it answered since `answered_since`,
+    oldest first."""
+    return list(
+        QuotaRequest.objects.filter(
+            Q(status=QuotaRequest.Status.PENDING)
+            | Q(
+                status__in=[QuotaRequest.Status.APPROVED, QuotaRequest.Status.REFUSED],
+                decided_at__gte=answered_since,
+            )
+        )
+        .select_related("account")
+        .order_by("requested_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SeatGauge:
+    """One service: accounts open against the quantity subscribed."""
+
+    offer_name: str
+    used: int
+    subscribed: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.subscribed)) if self.subscribed else 100
+
+
+def seat_gauges(*, collectivite: Collectivite, today: date) -> list[SeatGauge]:
+    """Two queries whatever the number of services and accounts."""
+    subscribed = (
+        Subscription.objects.filter(
+            collectivite=collectivite,
+            activated_on__lte=today,
+            offer__system__in=services.KIND_OF_SYSTEM,
+            offer__requires_offer__isnull=True,
+        )
+        .exclude(status=Subscription.Status.ENDED)
+        .exclude(ends_on__lte=today)
+        .values("offer_id", "offer__name")
+        .annotate(total=Sum("quantity"))
+        .order_by("offer__name")
+    )
+    live = dict(
+        ServiceAccount.objects.filter(state__in=LIVE_STATES)
+        .values("offer_id")
+        .annotate(n=Count("id"))
+        .values_list("offer_id", "n")
+    )
+    return [
+        SeatGauge(row["offer__name"], live.get(row["offer_id"], 0), int(row["total"]))
+        for row in subscribed
+    ]

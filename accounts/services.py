@@ -28,6 +28,7 @@ from contracts import services as contract_services
 from contracts.models import Subscription
 from portal import notifications
 from portal.events import audit_record
+from portal.grammar import of_name
 from portal.models import Collectivite, Membership, Role, User
 from portal.outbox import outbox_send
 from portal.services import site_url
@@ -288,7 +289,7 @@ def account_create(
         account.mailbox = f"{login}@{mail_domain(collectivite)}"
     if kind == Kind.VISIO:
         account.room_id = f"{collectivite.slug}-{secrets.token_hex(6)}"
-        account.room_name = f"Salle de {given_name} {surname}"
+        account.room_name = f"Salle {of_name(f'{given_name} {surname}')}"
     try:
         with transaction.atomic():
             account.save()
@@ -701,7 +702,7 @@ def referent_training_record(
         actor=recorded_by,
         collectivite=membership.collectivite,
         summary=(
-            f"Formation visio de {membership.user} enregistrée (suivie le {trained_on:%d/%m/%Y})"
+            f"Formation visio {of_name(str(membership.user))} enregistrée (suivie le {trained_on:%d/%m/%Y})"
         ),
     )
     return membership

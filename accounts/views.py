@@ -30,6 +30,7 @@ from lifecycle.services import suspension as suspension_services
 from portal import outbox
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.forms import add_service_errors
+from portal.grammar import of_name
 from portal.models import Collectivite, Membership, Role
 
 
@@ -96,7 +97,7 @@ def account_create(request):
         else:
             messages.success(
                 request,
-                f"Le compte de {account.display_name} est en cours de création : son état "
+                f"Le compte {of_name(account.display_name)} est en cours de création : son état "
                 "s'affiche ci-dessous.",
             )
             if sent.delayed:
@@ -108,7 +109,10 @@ def account_create(request):
 @member_required(Role.FUNCTIONAL_ADMIN)
 @require_GET
 def account_detail(request, pk: int):
-    account = _account_or_404(pk)
+    return _detail_page(request, _account_or_404(pk))
+
+
+def _detail_page(request, account, *, quota_form=None, close_form=None, status=200):
     return render(
         request,
         "accounts/account_detail.html",
@@ -116,8 +120,8 @@ def account_detail(request, pk: int):
             "account": account,
             "events": account.events.select_related("actor").order_by("-at", "-id")[:100],
             "requests": account.quota_requests.select_related("decided_by"),
-            "quota_form": QuotaRequestForm(),
-            "close_form": CloseForm(),
+            "quota_form": quota_form or QuotaRequestForm(),
+            "close_form": close_form or CloseForm(),
             "extra_offer": services.extra_quota_offer(account.offer),
             "restore_until": domain.restore_until(account.closed_on) if account.closed_on else None,
             "export_until": domain.export_until(account.closed_on) if account.closed_on else None,
@@ -125,6 +129,7 @@ def account_detail(request, pk: int):
             and account.state == "closing"
             and domain.can_restore(account.closed_on, timezone.localdate()),
         },
+        status=status,
     )
 
 
@@ -203,15 +208,12 @@ def quota_request_create(request, pk: int):
                 requested_by=request.user,
             )
         except ValidationError as exc:
-            for text in exc.messages:
-                messages.error(request, text)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Demande transmise au syndicat, qui l'accordera ou non.")
-        return redirect("account_detail", pk=account.pk)
-    for errors in form.errors.values():
-        for text in errors:
-            messages.error(request, text)
-    return redirect("account_detail", pk=account.pk)
+            return redirect("account_detail", pk=account.pk)
+    # Refused: the page again with the form as typed and its errors at the top (nothing lost).
+    return _detail_page(request, account, quota_form=form, status=422)
 
 
 @member_required()
@@ -298,7 +300,7 @@ def quota_refuse(request, pk: int, request_pk: int):
             decided_by=request.user,
             reason=form.cleaned_data["reason"] if form.is_valid() else "",
         )
-        return f"Demande de {collectivite.name} refusée ; la collectivité en est informée."
+        return f"Demande {of_name(collectivite.name)} refusée ; la collectivité en est informée."
 
     return _decide(request, pk, request_pk, refuse)
 
@@ -332,7 +334,7 @@ def collectivite_accounts(request, pk: int):
             except ValidationError as exc:
                 add_service_errors(training_form, exc)
             else:
-                messages.success(request, f"Formation de {membership.user} enregistrée.")
+                messages.success(request, f"Formation {of_name(str(membership.user))} enregistrée.")
                 return redirect("collectivite_accounts", pk=collectivite.pk)
     with schema_context(collectivite.schema_name):
         today = timezone.localdate()

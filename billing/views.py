@@ -20,14 +20,9 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     DecimalField,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -84,26 +79,7 @@ def reads_billing(user: User) -> bool:
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-def _with_balance(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Invoices with what was paid, credited and is left to pay (`selectors.invoice_balance`
-    for a whole list, in one query)."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    credited = (
-        CreditNote.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("total_ttc"))
-        .values("total")
-    )
-    zero = Value(Decimal("0"), output_field=_MONEY)
-    return invoices.annotate(
-        paid=Coalesce(Subquery(paid, output_field=_MONEY), zero),
-        credited=Coalesce(Subquery(credited, output_field=_MONEY), zero),
-    ).annotate(balance=F("total_ttc") - F("paid") - F("credited"))
+_with_balance = selectors.invoices_with_balance
 
 
 def _filter_status(invoices: QuerySet[Invoice], status: str, today: date) -> QuerySet[Invoice]:

@@ -221,5 +221,9 @@ class QuoteRefuseForm(forms.Form):
     )
 
 
+class QuoteTitleForm(forms.Form):
+    title = forms.CharField(label="Objet du devis", max_length=200, required=False)
+
+
 class LineActivateForm(forms.Form):
     activated_on = SaneDateField(label="Activé le", widget=DATE_WIDGET)

@@ -96,3 +96,23 @@ def coterm_months(activation_date: date, addition_date: date) -> int:
     the month of the addition counted."""
     _, year_end = contract_year(activation_date, addition_date)
     return months_between(first_of_month(addition_date), year_end)
+
+
+# Quote states as the collectivité reads them (its signatory's words, not the workflow's).
+QUOTE_STATE_WORDS = {
+    "draft": "en préparation par le syndicat",
+    "sent": "à signer",
+    "accepted": "signé, en attente d'approbation par le syndicat",
+    "approved": "approuvé : la commande est passée",
+    "refused": "refusé par le syndicat",
+    "expired": "expiré (non signé à temps)",
+    "superseded": "remplacé par une nouvelle version",
+}
+QUOTE_SETTLED_STATES = frozenset({"approved", "refused", "expired", "superseded"})
+
+
+def quote_state_words(status: str, valid_until: date | None, today: date) -> str:
+    """Q1: a sent quote past its last day reads as expired even before the nightly job."""
+    if status == "sent" and valid_until is not None and today > valid_until:
+        status = "expired"
+    return QUOTE_STATE_WORDS.get(status, status)

@@ -322,3 +322,50 @@ def termination_preview(*, subscription: Subscription, received_on: date) -> Ter
 
     end = rules.termination_effective_end(subscription.activated_on, received_on)
     return TerminationPreview(received_on, end, last_covered_day(end))
+
+
+@dataclass(frozen=True)
+class DraftLinePrice:
+    line: object
+    unit_price: Decimal | None
+    free_quantity: Decimal
+    amount: Decimal | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class DraftPreview:
+    """What a draft quote would cost if sent `on` (the same pricing as `quote_send`, Q2)."""
+
+    lines: list[DraftLinePrice]
+    total: Decimal | None
+
+
+def quote_draft_preview(*, quote, lines: list, on: date) -> DraftPreview:
+    from catalogue import domain as pricing
+    from catalogue import selectors as catalogue_selectors
+
+    row = catalogue_selectors.schedule_in_force(on=on)
+    schedules = [catalogue_selectors.schedule_as_domain(row)] if row else []
+    holdings = holdings_by_offer(collectivite=quote.collectivite, on=on)
+    priced_lines, total, complete = [], Decimal("0"), True
+    for line in lines:
+        try:
+            [priced] = pricing.price(
+                schedules=schedules,
+                offer=line.offer.code,
+                quantity=line.quantity,
+                strate=quote.collectivite.strate,
+                on=on,
+                held=int(holdings.get(line.offer_id, 0)),
+                offer_name=line.offer.name,
+            )
+        except pricing.PricingError as exc:
+            priced_lines.append(DraftLinePrice(line, None, Decimal("0"), None, str(exc)))
+            complete = False
+            continue
+        priced_lines.append(
+            DraftLinePrice(line, priced.unit_price, priced.free_quantity, priced.amount)
+        )
+        total += priced.amount
+    return DraftPreview(priced_lines, pricing.money(total) if complete and lines else None)

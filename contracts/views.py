@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalogue import domain as pricing
@@ -30,6 +31,7 @@ from contracts.forms import (
     QuoteCreateForm,
     QuoteLineForm,
     QuoteRefuseForm,
+    QuoteTitleForm,
     TerminationForm,
     TerminationRecordForm,
     WorkQueueFilterForm,
@@ -38,6 +40,7 @@ from contracts.models import Quote, QuoteDocument, ServiceRequest, Subscription
 from portal.access import is_syndicate_admin, member_required, roles_in, staff_required
 from portal.adapters import recorded_address
 from portal.forms import add_service_errors
+from portal.grammar import of_name
 from portal.models import Collectivite, Role
 from portal.selectors import audit_events_for
 
@@ -185,11 +188,26 @@ def request_needs(request):
 @member_required()
 @require_POST
 def request_submit(request):
+    """The needs and "Transmettre au syndicat" are one form: the needs typed are saved with
+    the submission, and a refused submission shows the form again as typed."""
+    form = None
+    if any(name in request.POST for name in NeedsForm.base_fields):
+        draft = selectors.draft_request(collectivite=request.tenant)
+        form = NeedsForm.for_draft(draft, data=request.POST)
+        if not form.is_valid():
+            return request_draft(request, needs_form=form)
     try:
-        draft = services.request_submit(collectivite=request.tenant, user=request.user)
+        draft = services.request_submit(
+            collectivite=request.tenant,
+            user=request.user,
+            needs=form.cleaned_data if form is not None else None,
+        )
     except ValidationError as exc:
-        _error_messages(request, exc)
-        return redirect("request_draft")
+        if form is None:
+            _error_messages(request, exc)
+            return redirect("request_draft")
+        add_service_errors(form, exc)
+        return request_draft(request, needs_form=form)
     messages.success(
         request,
         f"Votre demande n° {draft.pk} est transmise au syndicat, qui va établir un devis.",
@@ -568,6 +586,8 @@ def _quote_editor(
     approve_form: QuoteApproveForm | None = None,
     refuse_form: QuoteRefuseForm | None = None,
     activate_forms: dict | None = None,
+    activate_all_form: LineActivateForm | None = None,
+    title_form: QuoteTitleForm | None = None,
 ):
     today = timezone.localdate()
     lines = list(quote.lines.all())
@@ -592,6 +612,14 @@ def _quote_editor(
             "line_form": line_form or QuoteLineForm(),
             "approve_form": approve_form or QuoteApproveForm(),
             "refuse_form": refuse_form or QuoteRefuseForm(),
+            "activate_all_form": activate_all_form
+            or LineActivateForm(prefix="toutes", initial={"activated_on": today}),
+            "lines_to_activate": sum(1 for line in lines if line.activated_on is None),
+            "today": today,
+            "title_form": title_form or QuoteTitleForm(initial={"title": quote.title}),
+            "preview": selectors.quote_draft_preview(quote=quote, lines=lines, on=today)
+            if quote.status == Quote.Status.DRAFT
+            else None,
             "revisable": quote.status in (Quote.Status.SENT, Quote.Status.EXPIRED)
             and not hasattr(quote, "next_version"),
             "events": audit_events_for(object_type=QUOTE_EVENTS, object_id=quote.pk),
@@ -657,7 +685,7 @@ def quote_backoffice_send(request, pk: int):
     else:
         messages.success(
             request,
-            f"Devis {quote.label} envoyé aux signataires de {quote.collectivite.name} ; "
+            f"Devis {quote.label} envoyé aux signataires {of_name(quote.collectivite.name)} ; "
             f"valable jusqu'au {quote.valid_until:%d/%m/%Y}.",
         )
     return redirect("quote_backoffice", pk=quote.pk)
@@ -742,6 +770,57 @@ def quote_backoffice_line_activate(request, pk: int, line_id: int):
             )
             return redirect("quote_backoffice", pk=quote.pk)
     return _quote_editor(request, quote, activate_forms={line.pk: form})
+
+
+@staff_required(is_syndicate_admin)
+@require_POST
+def quote_backoffice_title(request, pk: int):
+    quote = _quote_or_404(pk)
+    form = QuoteTitleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_title_update(quote=quote, title=form.cleaned_data["title"])
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # a sent quote: its page has no title form
+                _error_messages(request, exc)
+                return redirect("quote_backoffice", pk=quote.pk)
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "L'objet du devis est enregistré.")
+            return redirect("quote_backoffice", pk=quote.pk)
+    return _quote_editor(request, quote, title_form=form)
+
+
+@staff_required(is_syndicate_admin)
+@require_POST
+def quote_backoffice_activate_all(request, pk: int):
+    """Every line of an approved order still to activate, on one date, in one action."""
+    quote = _quote_or_404(pk)
+    form = LineActivateForm(request.POST, prefix="toutes")
+    if form.is_valid():
+        try:
+            done = services.quote_lines_activate_all(
+                quote=quote,
+                activated_on=form.cleaned_data["activated_on"],
+                activated_by=request.user,
+            )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):  # about the order, not the date typed
+                _error_messages(request, exc)
+                return redirect("quote_backoffice", pk=quote.pk)
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d ligne activée le %(date)s.",
+                    "%(count)d lignes activées le %(date)s.",
+                    len(done),
+                )
+                % {"count": len(done), "date": f"{form.cleaned_data['activated_on']:%d/%m/%Y}"},
+            )
+            return redirect("quote_backoffice", pk=quote.pk)
+    return _quote_editor(request, quote, activate_all_form=form)
 
 
 @staff_required()

@@ -3,6 +3,8 @@ collectivités they can switch to."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
+
 from portal import selectors
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
 from portal.models import Role
@@ -10,7 +12,8 @@ from portal.tenancy import is_public_request
 
 
 def portal(request):
-    user = request.user
+    # An unknown host is refused (404) before the authentication middleware: no user yet.
+    user = getattr(request, "user", None) or AnonymousUser()
     public = is_public_request(request)
     context = {
         "is_backoffice": public,

@@ -217,3 +217,12 @@ class StaffGroupsForm(forms.Form):
     groups = forms.MultipleChoiceField(
         label="Rôles", choices=_staff_choices, widget=forms.CheckboxSelectMultiple, required=False
     )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label="Prénom et nom",
+        max_length=150,
+        error_messages={"required": "Indiquez votre prénom et votre nom."},
+        help_text="Tel qu'il apparaît aux autres membres et sur les documents que vous signez.",
+    )

@@ -490,3 +490,18 @@ def staff_user_create(
         user.save()
     user.groups.add(*Group.objects.filter(name__in=groups))
     return user
+
+
+FULL_NAME_REQUIRED = "Indiquez votre prénom et votre nom."
+
+
+@transaction.atomic
+def user_full_name_update(*, user: User, full_name: str) -> User:
+    """The person's own name, as shown to others and on what they sign from now on (documents
+    already signed keep the name they were signed with)."""
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise ValidationError({"full_name": FULL_NAME_REQUIRED})
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user

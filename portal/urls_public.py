@@ -1,6 +1,8 @@
 """URLs of the syndicate's back-office (BASE_DOMAIN, public schema)."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from billing import views as billing_views
@@ -9,12 +11,14 @@ from contracts import views as contract_views
 from lifecycle import views as lifecycle_views
 from onboarding import views as onboarding_views
 from portal.api import api
-from portal.views import backoffice, common, members
+from portal.views import backoffice, common, members, pages
 from trainings import views as training_views
+from workqueues import views as work_views
 
 urlpatterns = [
     path("assistance/", include("support.urls_backoffice")),
-    path("", backoffice.home, name="home"),
+    path("", work_views.backoffice_home, name="home"),
+    path("a-faire/compteurs/", work_views.badges, name="work_badges"),
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),
     path("collectivites/<int:pk>/", backoffice.collectivite_detail, name="collectivite_detail"),
@@ -137,6 +141,16 @@ urlpatterns = [
         "devis/<int:pk>/refuser/",
         contract_views.quote_backoffice_refuse,
         name="quote_backoffice_refuse",
+    ),
+    path(
+        "devis/<int:pk>/objet/",
+        contract_views.quote_backoffice_title,
+        name="quote_backoffice_title",
+    ),
+    path(
+        "devis/<int:pk>/activer-tout/",
+        contract_views.quote_backoffice_activate_all,
+        name="quote_backoffice_activate_all",
     ),
     path(
         "devis/<int:pk>/documents/<int:doc_pk>/",
@@ -304,6 +318,12 @@ urlpatterns = [
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("logo", common.logo, name="logo"),
+    path("mentions-legales/", pages.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", pages.personal_data, name="personal_data"),
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("plan-du-site/", pages.site_map, name="site_map"),
+    path("profil/", pages.profile, name="profile"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

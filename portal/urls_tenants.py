@@ -1,17 +1,23 @@
 """URLs of a collectivité's site (<slug>.BASE_DOMAIN, its own schema)."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from documents import views as document_views
 from lifecycle import views as lifecycle_views
-from portal.views import common, members, tenant
+from portal.views import common, members, pages, tenant
 from trainings import views as training_views
+from workqueues import views as work_views
 
 urlpatterns = [
-    path("", tenant.home, name="home"),
+    path("", work_views.tenant_home, name="home"),
+    path("a-faire/compteurs/", work_views.badges, name="work_badges"),
+    path("documents/", document_views.documents, name="documents"),
     path("catalogue/", catalogue_views.tenant_catalogue, name="catalogue"),
     path("catalogue/<slug:code>/", catalogue_views.tenant_offer, name="catalogue_offer"),
     path("demandes/brouillon/", contract_views.request_draft, name="request_draft"),
@@ -111,6 +117,12 @@ urlpatterns = [
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
     path("logo", common.logo, name="logo"),
+    path("mentions-legales/", pages.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", pages.personal_data, name="personal_data"),
+    path("accessibilite/", pages.accessibility, name="accessibility"),
+    path("plan-du-site/", pages.site_map, name="site_map"),
+    path("profil/", pages.profile, name="profile"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -170,6 +170,25 @@ def _price_lines(quote: Quote, today: date) -> Decimal:
     return pricing.money(total)
 
 
+QUOTE_TITLE_FROZEN = (
+    "Un devis envoyé ne change plus : préparez une nouvelle version pour changer son objet."
+)
+
+
+@transaction.atomic
+def quote_title_update(*, quote: Quote, title: str) -> Quote:
+    """The object of a draft quote (Q2: an issued quote never changes)."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status != Quote.Status.DRAFT:
+        raise ValidationError(QUOTE_TITLE_FROZEN)
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError({"title": QUOTE_TITLE_REQUIRED})
+    quote.title = title
+    quote.save(update_fields=["title"])
+    return quote
+
+
 @transaction.atomic
 def quote_send(*, quote: Quote, sent_by: User | None, today: date) -> Quote:
     """Issue the quote: price it, freeze it, make its documents, tell the signatories."""
@@ -469,6 +488,8 @@ def _mail_context(quote: Quote) -> dict:
 
 
 __all__ = [
+    "QUOTE_TITLE_FROZEN",
+    "quote_title_update",
     "CANNOT_REVISE",
     "DOCUMENTS_CHANGED",
     "FRAMEWORK_REQUIRED",

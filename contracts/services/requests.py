@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import ngettext
 
 from catalogue.models import Offer
 from contracts import selectors
@@ -158,14 +159,20 @@ def request_needs_update(
 
 
 @transaction.atomic
-def request_submit(*, collectivite: Collectivite, user: User) -> ServiceRequest:
-    """Send the draft request to the syndicate, which will make a quote of it."""
+def request_submit(
+    *, collectivite: Collectivite, user: User, needs: dict | None = None
+) -> ServiceRequest:
+    """Send the draft request to the syndicate, which will make a quote of it; `needs` (the
+    needs form as typed next to the button) are saved with it in the same transaction, so
+    that nothing typed before pressing "Transmettre" is lost."""
     from django.utils import timezone
 
     from portal import notifications
     from portal.events import audit_record
     from portal.services import backoffice_url
 
+    if needs is not None:
+        request_needs_update(collectivite=collectivite, user=user, **needs)
     draft = _draft_for_update(collectivite, user)
     if not draft.lines.exists():
         raise ValidationError(REQUEST_EMPTY)
@@ -177,7 +184,12 @@ def request_submit(*, collectivite: Collectivite, user: User) -> ServiceRequest:
         obj=draft,
         actor=user,
         collectivite=collectivite,
-        summary=f"Demande n° {draft.pk} transmise au syndicat ({draft.lines.count()} service(s)).",
+        summary=ngettext(
+            "Demande n° %(pk)d transmise au syndicat (%(n)d service).",
+            "Demande n° %(pk)d transmise au syndicat (%(n)d services).",
+            draft.lines.count(),
+        )
+        % {"pk": draft.pk, "n": draft.lines.count()},
     )
     notifications.notify(
         template="request_submitted",

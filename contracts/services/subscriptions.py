@@ -71,6 +71,31 @@ def line_activate(*, line: QuoteLine, activated_on: date, activated_by: User | N
     return line
 
 
+NOTHING_TO_ACTIVATE = "Toutes les lignes de cette commande sont déjà activées."
+
+
+@transaction.atomic
+def quote_lines_activate_all(
+    *, quote: Quote, activated_on: date, activated_by: User | None
+) -> list[QuoteLine]:
+    """Activate every line of an approved order not yet active, on one date: all of them or,
+    if one is refused, none (the error names the line)."""
+    pending = list(QuoteLine.objects.filter(quote=quote, activated_on__isnull=True).order_by("id"))
+    if not pending:
+        raise ValidationError(NOTHING_TO_ACTIVATE)
+    done = []
+    for line in pending:
+        try:
+            done.append(
+                line_activate(line=line, activated_on=activated_on, activated_by=activated_by)
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError(f"« {line.label} » : {exc.messages[0]}") from exc
+    return done
+
+
 def _quantity_add(
     *, collectivite, offer, quantity: Decimal, on: date, actor: User | None, quote_line=None
 ) -> Subscription:
@@ -320,7 +345,9 @@ __all__ = [
     "REDUCTION_NOT_POSITIVE",
     "REDUCTION_TOO_LARGE",
     "SUBSCRIPTION_ENDED",
+    "NOTHING_TO_ACTIVATE",
     "line_activate",
+    "quote_lines_activate_all",
     "renewal_reminders_run",
     "renewals_run",
     "termination_record",

@@ -130,6 +130,16 @@ class Syndicate(models.Model):
     brand_colour = models.CharField(
         _("couleur"), max_length=7, default="#1d4f91", validators=[colour_validator]
     )
+    # The footer's pages (mentions légales, données personnelles): who publishes the site and
+    # the data protection officer people write to (seed 004 names one, ADICO).
+    publication_director = models.CharField(
+        _("directeur de la publication"), max_length=200, blank=True
+    )
+    dpo_name = models.CharField(
+        _("délégué à la protection des données"), max_length=200, blank=True
+    )
+    dpo_address = models.CharField(_("adresse du délégué"), max_length=250, blank=True)
+    dpo_email = models.EmailField(_("courriel du délégué"), blank=True)
 
     class Meta:
         verbose_name = _("syndicat")

@@ -63,6 +63,8 @@ SHARED_APPS = [
     "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
     "support.apps.SupportConfig",  # assistance: tickets, SLA calendars, guides, estimates
     "onboarding.apps.OnboardingConfig",  # import of existing members (CSV, XLSX)
+    "workqueues.apps.WorkQueuesConfig",  # no models: home pages' work queues, both schemas
+    "documents.apps.DocumentsConfig",  # no models: a collectivité's documents in one place
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -83,6 +85,9 @@ TENANT_CLONE_TEMPLATE = env_bool("TENANT_CLONE_TEMPLATE", True)  # False: always
 # Set the search_path once per request, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+# French pages in the portal's layout for a refused form (portal.views.pages).
+CSRF_FAILURE_VIEW = "portal.views.pages.csrf_failure"
 
 MIDDLEWARE = [
     "portal.tenancy.PortalTenantMiddleware",

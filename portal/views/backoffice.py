@@ -11,17 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal import selectors, services
-from portal.access import is_syndicate_admin, is_syndicate_staff, staff_required
+from portal.access import is_syndicate_admin, staff_required
 from portal.forms import CollectiviteCreateForm, CollectiviteFilterForm, CollectiviteForm
 from portal.models import Collectivite
 from portal.tenancy import is_public_request
-
-
-@login_required
-def home(request):
-    if not is_syndicate_staff(request.user):
-        return redirect("my_collectivites")
-    return collectivite_list(request)
 
 
 @staff_required()

@@ -9,32 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal import services
-from portal.access import member_required
 from portal.forms import InvitationAcceptForm
-
-# The sections of a collectivité's site: (key, title, description, URL name when available).
-SECTIONS = [
-    (
-        "catalogue",
-        "Catalogue",
-        "Les services proposés par le syndicat et leurs tarifs.",
-        "catalogue",
-    ),
-    (
-        "demandes",
-        "Demandes et devis",
-        "Exprimer un besoin, suivre et signer les devis.",
-        "requests",
-    ),
-    ("contrats", "Contrats", "Vos abonnements, leurs échéances et le préavis.", "contracts"),
-    ("comptes", "Comptes", "Boîtes aux lettres, espaces de stockage et salles de visio.", None),
-    ("factures", "Factures", "Vos factures annuelles et leur règlement.", "invoices"),
-]
-
-
-@member_required()
-def home(request):
-    return render(request, "tenant/home.html", {"sections": SECTIONS})
+from portal.grammar import of_name
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,7 +45,7 @@ def invitation_accept(request, token: str):
         else:
             if signed_in is None:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Bienvenue sur le portail de {collectivite.name}.")
+            messages.success(request, f"Bienvenue sur le portail {of_name(collectivite.name)}.")
             return redirect("home")
     return render(
         request,

@@ -65,13 +65,48 @@ def browser():
         browser.close()
 
 
+# Every page the suite loads reports the ids it carries more than once (RGAA 8.2: unique
+# ids); the `page` fixture fails the test that visited such a page.
+DUPLICATE_IDS_MARK = "portal-duplicate-ids:"
+DUPLICATE_IDS_SCRIPT = """
+document.addEventListener("DOMContentLoaded", () => {
+  const seen = new Map();
+  for (const el of document.querySelectorAll("[id]")) {
+    seen.set(el.id, (seen.get(el.id) || 0) + 1);
+  }
+  const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  if (twice.length) { console.error("MARK" + location.pathname + " " + twice.join(",")); }
+});
+""".replace("MARK", DUPLICATE_IDS_MARK)
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="fr-FR")
+    context.add_init_script(DUPLICATE_IDS_SCRIPT)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            found.append(msg.text.removeprefix(DUPLICATE_IDS_MARK))
+            if msg.text.startswith(DUPLICATE_IDS_MARK)
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not found, f"ids en double (page puis ids) : {found}"
+
+
+def duplicate_ids(page) -> list[str]:
+    """The ids the current page carries more than once (after any htmx swap)."""
+    return page.evaluate(
+        """() => { const seen = new Map();
+        for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id)||0)+1);
+        return [...seen].filter(([, n]) => n > 1).map(([id]) => id); }"""
+    )
 
 
 def site(host: str, port: int, path: str = "/") -> str:

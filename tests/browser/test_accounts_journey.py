@@ -71,7 +71,9 @@ def test_functional_admin_creates_a_mailbox_and_sees_it_active(
     page.get_by_label("Courriel").fill(admin.email)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("link", name="Comptes", exact=True).click()
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Comptes", exact=True
+    ).click()
     expect(page.get_by_role("heading", name="Comptes", exact=True)).to_be_visible()
     assert axe_violations(page) == []
 

@@ -46,7 +46,7 @@ def test_agent_signs_in_on_their_collectivite_site(committed, django_db_blocker,
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
 
-    page.get_by_role("heading", name="Bienvenue sur le portail de Commune de Test").wait_for()
+    page.get_by_role("heading", name="Bienvenue sur le portail de la commune de Test").wait_for()
     assert "Camille Navigateur" in page.content()
     assert page.get_by_role("heading", name="Factures").is_visible()
     assert axe_violations(page) == []
@@ -83,6 +83,9 @@ def test_staff_signs_in_with_a_second_factor_and_manages_collectivites(
     page.get_by_label("Code").fill(f"{hotp_value(secret, int(time.time()) // 30):06d}")
     page.get_by_role("button", name="Connexion").click()
 
+    page.get_by_role("heading", name="Bonjour Nadia Navigateur").wait_for()  # the work queue
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Collectivités", exact=True).click()
     page.get_by_role("heading", name="Collectivités membres").wait_for()
     assert axe_violations(page) == []
     page.get_by_label("Rechercher").fill("Autre")  # htmx filters as one types

@@ -95,7 +95,16 @@ def test_request_quote_acceptance_approval(people, live_site, browser):
         "link", name=f"Demande n° {ServiceRequest.objects.get(collectivite=tenant).pk}"
     ).first.click()
     staff_page.get_by_role("button", name="Établir le devis").click()
+    # The draft shows its prices; "Envoyer" asks before it fixes them.
+    expect(staff_page.get_by_text("60,00\u00a0€").first).to_be_visible()
+    asked: list[str] = []
+    staff_page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     staff_page.get_by_role("button", name="Envoyer").click()
+    staff_page.get_by_text("valable jusqu'au", exact=False).first.wait_for()
+    assert asked == [
+        "Envoyer ce devis de 60,00\u00a0€ HT aux signataires de la commune de Test ? "
+        "Ses prix ne changeront plus."
+    ]
     expect(staff_page.get_by_text("60,00\u00a0€").first).to_be_visible()  # one room free
     assert axe_violations(staff_page) == []
     quote = Quote.objects.get(collectivite=tenant)

@@ -37,6 +37,10 @@ SYNDICATE = {
     "city": "Saint-Lô",
     "email": "contact@numerique-demo.fr",
     "brand_colour": "#1d4f91",
+    "publication_director": "Le président du syndicat",
+    "dpo_name": "ADICO",
+    "dpo_address": "5 rue Jean Monnet, 60000 Beauvais",
+    "dpo_email": "contact@adico.fr",
 }
 
 COLLECTIVITES = [

@@ -199,7 +199,7 @@ def test_visio_room_created_once_the_referent_is_trained(
         account = create(run, tenant, fadmin, catalogue.visio, "salle.maire")
     assert account.state == ServiceAccount.State.ACTIVE
     meeting = systems.bigbluebutton.state.meetings[account.room_id]
-    assert meeting.name == "Salle de Anne Martin"
+    assert meeting.name == "Salle d'Anne Martin"
     assert directory_group_members(systems.directory, "test", "visio") == {"test.salle.maire"}
 
 

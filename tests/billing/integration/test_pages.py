@@ -325,6 +325,12 @@ def _payments_partial_then_the_rest(invoice, finance_site):
         {"paid_on": "2026-04-29", "mandate_reference": "M-118", "amount": "100,00"},
     )
     assert PAYMENT_DATE_ERROR in page_text(tomorrow)
+    # The refused payment is seen: the form's anchor, its error summary (focused by
+    # portal.js), the typed values kept.
+    refused = page_text(tomorrow)
+    assert f'action="/factures/{invoice.pk}/paiements/#paiement-form-titre"' in refused
+    assert "data-error-summary" in refused
+    assert 'value="M-118"' in refused
     response = finance_site.post(
         f"/factures/{invoice.pk}/paiements/",
         {"paid_on": "2026-04-20", "mandate_reference": "M-118", "amount": "100,00"},

@@ -136,7 +136,7 @@ def test_expire_quotes_marks_only_quotes_past_valid_until(
     assert message.to == ["maire@commune-test.fr"]
     assert message.subject == f"Le devis {january.reference} a expiré"
     assert (
-        f"Le devis {january.reference} (Messagerie) de Commune de Test n'est plus valable "
+        f"Le devis {january.reference} (Messagerie) de la commune de Test n'est plus valable "
         "depuis le 28/02/2026." in message.body
     )
     assert f"http://test.portail.localhost/devis/{january.pk}/" in message.body
@@ -362,7 +362,7 @@ def test_renewal_reminder_three_months_before_with_the_notice_deadline(
     assert message.to == ["fonctionnel@commune-test.fr", "maire@commune-test.fr"]
     assert message.subject == "« Messagerie BlueMind 2 Go » sera reconduit le 01/03/2027"
     assert (
-        "L'abonnement « Messagerie BlueMind 2 Go » de Commune de Test sera reconduit "
+        "L'abonnement « Messagerie BlueMind 2 Go » de la commune de Test sera reconduit "
         "tacitement le 01/03/2027 pour un an." in message.body
     )
     assert (

@@ -192,7 +192,7 @@ def test_request_quote_acceptance_approval_activation_contract_and_termination(
     page = page_text(signatory_site.get(f"/devis/{quote.pk}/"))
     assert "Valable jusqu'au</dt><dd>17/04/2026 inclus" in page
     assert f'<td class="num">24,00{NB}€</td>' in page
-    assert "1 offert(s)" in page
+    assert "1 offert" in page
     assert f"Devis n° {quote.reference}, version 1" in page
     assert "Conditions messagerie (version 1)" in page
     assert "Numéro de bon de commande ou d'engagement" in page
@@ -434,7 +434,7 @@ def test_expired_quote_is_refused_and_can_be_requested_again(
         assert expired in page_text(response)
         assert "Demander un nouveau devis" in page_text(response)
         assert not QuoteAcceptance.objects.exists()
-        assert "<td>expiré</td>" in page_text(agent_site.get("/demandes/"))
+        assert "<td>expiré (non signé à temps)</td>" in page_text(agent_site.get("/demandes/"))
         response = agent_site.post(f"/devis/{quote.pk}/redemander/", follow=True)
     assert response.redirect_chain == [("/demandes/brouillon/", 302)]
     assert f"Les services du devis {quote.label} sont dans votre demande" in page_text(response)

@@ -157,7 +157,7 @@ def test_edit_branding_shows_on_the_tenant_site_only(admin_client, tenant, agent
 def test_tenant_home_shows_name_person_role_and_sections(tenant, make_member):
     person = make_member(tenant, Role.FUNCTIONAL_ADMIN, Role.SIGNATORY)
     text = page_text(sign_in(Client(HTTP_HOST=host_of(tenant)), person, tenant).get("/"))
-    assert "Bienvenue sur le portail de Commune de Test" in text
+    assert "Bienvenue sur le portail de la commune de Test" in text
     assert person.full_name in text
     assert "Administrateur fonctionnel, Signataire" in text
     for section in ("Catalogue", "Demandes et devis", "Contrats", "Comptes", "Factures"):

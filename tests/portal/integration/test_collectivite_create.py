@@ -54,7 +54,7 @@ def test_creation_makes_schema_domain_strate_and_invitation(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["dg@saint-essai.fr"]
-    assert message.subject == "Invitation au portail de Commune de Saint-Essai"
+    assert message.subject == "Invitation au portail de la commune de Saint-Essai"
     assert "http://saint-essai.portail.localhost/invitation/" in message.body
     assert list(
         AuditEvent.objects.filter(collectivite=collectivite)

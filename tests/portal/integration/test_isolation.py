@@ -13,10 +13,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from portal.models import Role
 from tests.conftest import host_of, sign_in
 
-# Pages anyone may open on a site, signed in or not (sign-in, reset, the site's own logo…).
+# Pages anyone may open on a site, signed in or not (sign-in, reset, the site's own logo, the
+# footer's legal pages…).
 ANONYMOUS_PAGES = re.compile(
     r"^/(comptes/(login|logout|password/reset|inactive|confirm-email|signup|2fa/authenticate)"
-    r"|logo$|i18n/|invitation/|personnel/invitation/|connexion/relais/)"
+    r"|logo$|i18n/|invitation/|personnel/invitation/|connexion/relais/"
+    r"|mentions-legales/|donnees-personnelles/|accessibilite/|plan-du-site/|favicon\.ico)"
 )
 # N1: the back-office publishes the status page and its feeds to anyone (issue 13).
 PUBLISHED_PAGES = re.compile(r"^/etat-des-services/")

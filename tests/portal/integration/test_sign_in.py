@@ -197,7 +197,8 @@ def test_staff_with_second_factor_reaches_the_backoffice(staff_admin, tenant):
     client = sign_in(Client(HTTP_HOST=host_of(None)), staff_admin)
     response = client.get("/")
     assert response.status_code == 200
-    assert tenant.name in page_text(response)
+    assert '<h2 id="a-faire-titre">' in page_text(response)  # the work queue
+    assert tenant.name in page_text(client.get("/collectivites/"))
 
 
 # --- Invitations ----------------------------------------------------------------------------
