@@ -3,8 +3,12 @@ no clock. Past invoices are recomputed from these functions: a change changes th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import TypeVar
 
 CENT = Decimal("0.01")
 PAYMENT_TERM_DAYS = 30
@@ -39,3 +43,100 @@ def due_date(issue_date: date) -> date:
 def format_number(prefix: str, year: int, number: int) -> str:
     """B4: `FAC-2026-00001`, `AV-2026-00001`."""
     return f"{prefix}-{year}-{number:05d}"
+
+
+# --- VAT (B8, EN 16931) -----------------------------------------------------------------------
+#
+# DESIGN B8: the syndicate is outside the scope of VAT for its administrative activities and
+# may be subject to VAT for others (a SPIC, seed 001). VAT is set per tariff line: a rate, or
+# no rate and the exemption mention. An invoice never mixes the outside-scope category `O`
+# with another (EN 16931 BR-O-11, BR-O-12): a run makes one invoice per collectivité and VAT
+# treatment. Amounts are net per line (B2, rounded at the line); VAT is computed per category
+# and rate on the sum of the line net amounts, rounded half-up to the cent (EN 16931 BR-CO-17:
+# VAT category tax amount = taxable amount × rate, rounded), and the totals add up those
+# rounded figures (BR-CO-10, BR-CO-13 to -15), so that they reconcile to the cent.
+
+VAT_STANDARD = "S"
+VAT_OUTSIDE_SCOPE = "O"
+
+
+class VatTreatment(StrEnum):
+    """The two treatments an invoice may carry, never both (B8)."""
+
+    OUTSIDE_SCOPE = "hors_champ"  # category O: the syndicate's administrative activities
+    TAXED = "tva"  # category S at the line's rate: activities subject to VAT (a SPIC)
+
+
+VAT_TREATMENT_LABELS = {
+    VatTreatment.OUTSIDE_SCOPE: "hors champ de la TVA",
+    VatTreatment.TAXED: "soumise à la TVA",
+}
+
+
+def vat_treatment(rate: Decimal | None) -> VatTreatment:
+    """A line with a rate is taxed (category S, even at 0 %); without one it is outside the
+    scope of VAT (category O)."""
+    return VatTreatment.OUTSIDE_SCOPE if rate is None else VatTreatment.TAXED
+
+
+T = TypeVar("T")
+
+
+def split_by_vat_treatment(
+    items: Iterable[T], rate_of: Callable[[T], Decimal | None]
+) -> dict[VatTreatment, list[T]]:
+    """B8: the items of one collectivité, one group per VAT treatment (in a fixed order:
+    outside scope first), each group one invoice. Empty groups are left out."""
+    groups: dict[VatTreatment, list[T]] = {}
+    for treatment in VatTreatment:
+        chosen = [item for item in items if vat_treatment(rate_of(item)) == treatment]
+        if chosen:
+            groups[treatment] = chosen
+    return groups
+
+
+@dataclass(frozen=True)
+class VatGroup:
+    """One VAT breakdown entry (BG-23): category `S` at a rate, or `O` with its mention."""
+
+    category: str
+    rate: Decimal | None
+    exemption: str
+    base: Decimal
+    amount: Decimal
+
+
+def vat_breakdown(lines: Iterable[tuple[Decimal, Decimal | None, str]]) -> list[VatGroup]:
+    """`(net amount, VAT rate or None, exemption mention)` per line → the VAT breakdown: per
+    category and rate, the sum of the line net amounts, and the VAT of that sum rounded
+    half-up (BR-CO-17); rated groups first, by rate."""
+    bases: dict[tuple[str, Decimal | None, str], Decimal] = {}
+    for amount, rate, exemption in lines:
+        key = (VAT_STANDARD, rate, "") if rate is not None else (VAT_OUTSIDE_SCOPE, None, exemption)
+        bases[key] = bases.get(key, Decimal("0.00")) + amount
+    ordered = sorted(bases.items(), key=lambda item: (item[0][1] is None, item[0][1] or 0))
+    return [
+        VatGroup(
+            category=category,
+            rate=rate,
+            exemption=exemption,
+            base=money(base),
+            amount=money(base * rate) if rate is not None else Decimal("0.00"),
+        )
+        for (category, rate, exemption), base in ordered
+    ]
+
+
+@dataclass(frozen=True)
+class Totals:
+    ht: Decimal
+    vat: Decimal
+    ttc: Decimal
+
+
+def totals(groups: Iterable[VatGroup]) -> Totals:
+    """The document totals from its VAT breakdown (BR-CO-13 to -15)."""
+    groups = list(groups)
+    ht = sum((g.base for g in groups), Decimal("0.00"))
+    vat = sum((g.amount for g in groups), Decimal("0.00"))
+    return Totals(ht=ht, vat=vat, ttc=ht + vat)

@@ -71,6 +71,7 @@ def _seller() -> dict:
         "postcode": syndicate.postcode,
         "city": syndicate.city,
         "email": syndicate.email,
+        "vat_number": syndicate.vat_number,
         "iban": syndicate.treasury_iban,
         "bic": syndicate.treasury_bic,
         "bank_name": syndicate.treasury_bank,
@@ -78,20 +79,18 @@ def _seller() -> dict:
 
 
 def _totals(lines) -> tuple[Decimal, Decimal]:
-    ht = domain.money(sum((line.amount for line in lines), Decimal("0")))
-    vat = domain.money(
-        sum(
-            (
-                domain.money(line.amount * line.vat_rate)
-                for line in lines
-                if line.vat_rate is not None
-            ),
-            Decimal("0"),
-        )
+    """(net total, VAT total) of invoice or due lines, as their documents compute them
+    (`domain.vat_breakdown`: net per line, VAT per category and rate)."""
+    totals = domain.totals(
+        domain.vat_breakdown((line.amount, line.vat_rate, line.vat_exemption) for line in lines)
     )
-    return ht, vat
+    return totals.ht, totals.vat
 
 
+SELLER_VAT_MISSING = (
+    "Renseignez d'abord le numéro de TVA intracommunautaire du syndicat : il figure sur "
+    "chaque facture soumise à la TVA."
+)
 SELLER_INCOMPLETE = (
     "Renseignez d'abord l'identité du syndicat (nom et SIRET) : elle figure sur chaque facture."
 )
@@ -105,16 +104,64 @@ def seller_check() -> dict:
 
 
 def invoice_issue(
-    *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
+    *,
+    collectivite: Collectivite,
+    as_of: date,
+    issue_date: date,
+    run: BillingRun | None = None,
+    treatment: domain.VatTreatment | None = None,
 ) -> Invoice | None:
     """Invoice whatever the collectivité owes as of `as_of` and no invoice carries yet; None
-    when nothing is due. Idempotent: an item already invoiced (by a concurrent or resumed
-    run) is never invoiced again — the unique `source` refuses it and nothing is issued."""
+    when nothing is due. B8: one invoice per VAT treatment — with `treatment`, only the items
+    of that treatment; without, every treatment due is invoiced (`invoices_issue`) and the
+    first invoice is returned. Idempotent: an item already invoiced (by a concurrent or
+    resumed run) is never invoiced again — the unique `source` refuses it and nothing is
+    issued."""
+    if treatment is None:
+        invoices = invoices_issue(
+            collectivite=collectivite, as_of=as_of, issue_date=issue_date, run=run
+        )
+        return invoices[0] if invoices else None
     seller = seller_check()
     items = selectors.due_items(collectivite=collectivite, as_of=as_of)
+    items = domain.split_by_vat_treatment(items, lambda item: item.vat_rate).get(treatment, [])
+    return _invoice_create(
+        collectivite=collectivite, items=items, issue_date=issue_date, run=run, seller=seller
+    )
+
+
+def invoices_issue(
+    *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
+) -> list[Invoice]:
+    """B8: what the collectivité owes as of `as_of`, one invoice per VAT treatment (outside
+    the scope of VAT first, then taxed), in number order."""
+    seller = seller_check()
+    items = selectors.due_items(collectivite=collectivite, as_of=as_of)
+    issued = []
+    for group in domain.split_by_vat_treatment(items, lambda item: item.vat_rate).values():
+        invoice = _invoice_create(
+            collectivite=collectivite, items=group, issue_date=issue_date, run=run, seller=seller
+        )
+        if invoice is not None:
+            issued.append(invoice)
+    return issued
+
+
+def _invoice_create(
+    *,
+    collectivite: Collectivite,
+    items: list[selectors.DueItem],
+    issue_date: date,
+    run: BillingRun | None,
+    seller: dict,
+) -> Invoice | None:
     if not items:
         return None
-    po_numbers = sorted({item.po_number for item in items if item.po_number})
+    treatment = domain.vat_treatment(items[0].vat_rate)
+    if not seller.get("vat_number") and treatment == domain.VatTreatment.TAXED:
+        raise ValidationError(SELLER_VAT_MISSING)
+    if treatment == domain.VatTreatment.OUTSIDE_SCOPE:
+        seller = {**seller, "vat_number": ""}  # BR-O-02: no seller VAT number on an O invoice
     ht, vat = _totals(items)
     try:
         with transaction.atomic():
@@ -125,7 +172,7 @@ def invoice_issue(
                 run=run,
                 issue_date=issue_date,
                 due_date=domain.due_date(issue_date),
-                po_number="; ".join(po_numbers)[:60],
+                po_number=domain.engagements_joined(item.po_number for item in items),
                 service_code=collectivite.service_code,
                 buyer=_buyer(collectivite),
                 seller=seller,
@@ -149,6 +196,8 @@ def invoice_issue(
                     amount=item.amount,
                     vat_rate=item.vat_rate,
                     vat_exemption=item.vat_exemption,
+                    po_number=item.po_number,
+                    po_reused=item.po_reused,
                 )
                 for item in items
             )
@@ -169,38 +218,72 @@ def invoice_issue(
 
 def invoice_render(invoice: Invoice) -> Invoice:
     """Render (or re-render) the PDF with its Factur-X XML and store it; idempotent."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
     from billing.documents import invoice_pdf
 
-    pdf = invoice_pdf(invoice)
-    if invoice.pdf:
-        invoice.pdf.delete(save=False)  # a re-render replaces the file, never a second copy
-    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
-    invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    Invoice.objects.filter(pk=invoice.pk).update(
-        pdf=invoice.pdf.name, pdf_sha256=invoice.pdf_sha256
-    )
+    _document_store(invoice, invoice_pdf(invoice))
     return invoice
 
 
 def credit_note_render(note: CreditNote) -> CreditNote:
     """Render (or re-render) a credit note's PDF with its Factur-X and store it."""
+    from billing.documents import credit_note_pdf
+
+    _document_store(note, credit_note_pdf(note))
+    return note
+
+
+def _document_store(document: Invoice | CreditNote, pdf: bytes) -> None:
     import hashlib
 
     from django.core.files.base import ContentFile
 
-    from billing.documents import credit_note_pdf
+    if document.pdf:
+        document.pdf.delete(save=False)  # a re-render replaces the file, never a second copy
+    document.pdf.save(f"{document.number}.pdf", ContentFile(pdf), save=False)
+    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    document.pdf_error = ""
+    type(document).objects.filter(pk=document.pk).update(
+        pdf=document.pdf.name, pdf_sha256=document.pdf_sha256, pdf_error=""
+    )
 
-    pdf = credit_note_pdf(note)
-    if note.pdf:
-        note.pdf.delete(save=False)
-    note.pdf.save(f"{note.number}.pdf", ContentFile(pdf), save=False)
-    note.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    CreditNote.objects.filter(pk=note.pk).update(pdf=note.pdf.name, pdf_sha256=note.pdf_sha256)
-    return note
+
+def _render_attempt(document: Invoice | CreditNote, render, task, retry: bool) -> str:
+    """Render `document`; on failure record the reason on it (finance sees it) and, with
+    `retry`, queue its render task (which retries with a delay). Returns the error or ""."""
+    try:
+        render(document)
+    except Exception as exc:  # noqa: BLE001 - recorded on the document, retried by its task
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        type(document).objects.filter(pk=document.pk).update(pdf_error=error)
+        if retry:
+            transaction.on_commit(lambda: task.apply_async((document.pk,), countdown=60))
+        return error
+    return ""
+
+
+def invoice_render_attempt(*, invoice: Invoice, retry: bool = False) -> str:
+    from billing.tasks import invoice_render_task
+
+    return _render_attempt(invoice, invoice_render, invoice_render_task, retry)
+
+
+def credit_note_render_attempt(*, note: CreditNote, retry: bool = False) -> str:
+    from billing.tasks import credit_note_render_task
+
+    return _render_attempt(note, credit_note_render, credit_note_render_task, retry)
+
+
+def invoice_render_queue(*, invoice: Invoice) -> None:
+    """The invoice's PDF, rendered by a task once the caller's transaction commits."""
+    from billing.tasks import invoice_render_task
+
+    transaction.on_commit(lambda: invoice_render_task.delay(invoice.pk))
+
+
+def credit_note_render_queue(*, note: CreditNote) -> None:
+    from billing.tasks import credit_note_render_task
+
+    transaction.on_commit(lambda: credit_note_render_task.delay(note.pk))
 
 
 # --- Runs ------------------------------------------------------------------------------------
@@ -276,28 +359,27 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
                     },
                 )
         else:
-            invoice = invoice_issue(
+            invoices = invoices_issue(
                 collectivite=collectivite, as_of=run.as_of, issue_date=run.as_of, run=run
             )
-            if invoice is not None:
-                # Issued either way; a failed render is reported and can be redone.
-                render_error = None
-                try:
-                    invoice_render(invoice)
-                except Exception as exc:  # noqa: BLE001 - recorded for finance
-                    render_error = exc
+            if invoices:
+                # Rendered here, in the run's task (no second round trip through the broker
+                # per invoice); issued either way: a failed render is recorded on the invoice
+                # and in the run, and retried by `billing.tasks.invoice_render_task`.
+                for invoice in invoices:
+                    error = invoice_render_attempt(invoice=invoice, retry=True)
+                    if error:
+                        _append(
+                            run,
+                            "failures",
+                            {"collectivite": collectivite.name, "reason": error[:300]},
+                        )
                 # One update of the run's row per collectivité (every worker writes it).
                 BillingRun.objects.filter(pk=run.pk).update(
-                    invoices_count=F("invoices_count") + 1,
-                    total_amount=F("total_amount") + invoice.total_ttc,
+                    invoices_count=F("invoices_count") + len(invoices),
+                    total_amount=F("total_amount") + sum(i.total_ttc for i in invoices),
                     collectivites_done=F("collectivites_done") + 1,
                 )
-                if render_error is not None:
-                    _append(
-                        run,
-                        "failures",
-                        {"collectivite": collectivite.name, "reason": str(render_error)[:300]},
-                    )
                 return
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
@@ -392,7 +474,7 @@ def credit_note_issue(
     for cl in credit_lines:
         cl.credit_note = note
     CreditNoteLine.objects.bulk_create(credit_lines)
-    transaction.on_commit(lambda: credit_note_render(note))
+    credit_note_render_queue(note=note)
     audit_record(
         action="credit_note.issued",
         obj=invoice,

@@ -71,3 +71,31 @@ def export_year_task(job_id: int) -> str:
 @shared_task
 def remind_overdue_invoices() -> int:
     return services.overdue_reminders_run(today=timezone.localdate())
+
+
+RENDER_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RENDER_RETRIES)
+def invoice_render_task(self, invoice_id: int) -> bool:
+    """Render an invoice's PDF; a failure is recorded on the invoice (`pdf_error`) and the
+    render retried with a growing delay. Idempotent: a re-render replaces the file."""
+    from billing.models import Invoice
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    error = services.invoice_render_attempt(invoice=invoice)
+    if error:
+        raise self.retry(countdown=60 * 2**self.request.retries, exc=RuntimeError(error))
+    return True
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RENDER_RETRIES)
+def credit_note_render_task(self, note_id: int) -> bool:
+    """Render a credit note's PDF (never inside the request that issued it); as above."""
+    from billing.models import CreditNote
+
+    note = CreditNote.objects.get(pk=note_id)
+    error = services.credit_note_render_attempt(note=note)
+    if error:
+        raise self.retry(countdown=60 * 2**self.request.retries, exc=RuntimeError(error))
+    return True
