@@ -251,10 +251,51 @@ class PaymentReminder(models.Model):
         return f"Relance {self.invoice} du {self.sent_on:%d/%m/%Y}"
 
 
+class Delivery(models.Model):
+    """A one-off service delivered to a collectivité outside a quote line — an exceptional
+    support intervention (T4), a billed training attendance (F1) — priced when it is recorded
+    and invoiced once by the next billing run (B1, B7). `source` names what it comes from
+    ("support:12", "training:registration:7") and is unique: recording the same origin twice
+    yields the same delivery, whatever the retries. Its invoice line's source is
+    `item:<pk>`."""
+
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    offer = models.ForeignKey("catalogue.Offer", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=60, unique=True)
+    label = models.CharField(_("libellé"), max_length=250)
+    delivered_on = models.DateField(_("date de réalisation"))
+    quantity = models.DecimalField(max_digits=10, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    free_quantity = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    vat_exemption = models.CharField(max_length=200, blank=True)
+    po_number = models.CharField(_("bon de commande ou engagement"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("prestation ponctuelle")
+        ordering = ["delivered_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="delivery_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0, amount__gte=0),
+                name="delivery_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.delivered_on:%d/%m/%Y})"
+
+
 class EngagementNumber(models.Model):
     """B9: the engagement number a collectivité gives for one budget year (a calendar year),
     before that year's renewals are invoiced; given on its site by a signatory or a
-    functional administrator. The latest given for a year is the one used."""
+    functional administrator; given again, it replaces the previous one."""
 
     collectivite = models.ForeignKey(
         "portal.Collectivite", on_delete=models.PROTECT, related_name="engagement_numbers"

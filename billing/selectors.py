@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 
 from billing import domain
-from billing.models import Invoice, InvoiceLine
+from billing.models import Delivery, Invoice, InvoiceLine
 from catalogue import domain as pricing
 from catalogue import selectors as catalogue_selectors
 from contracts import rules
@@ -59,6 +59,11 @@ class _Schedules:
         return self._cache[day]
 
 
+def schedules_on(day: date) -> list[pricing.Schedule]:
+    """The published schedule in force on `day`, priced (empty when none is)."""
+    return _Schedules().on(day)
+
+
 def _po_of(quote_line: QuoteLine | None) -> str:
     if quote_line is None:
         return ""
@@ -77,7 +82,8 @@ def _quantity_at(subscription, day: date) -> Decimal:
 
 def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> list[DueItem]:
     """Every contract year started on or before `as_of`, co-termed addition and one-off
-    delivery of the collectivité that no invoice carries yet, priced."""
+    delivery (a quote line of a one-off offer, or a recorded `Delivery`) of the collectivité
+    that no invoice carries yet, priced."""
     schedules = schedules or _Schedules()
     invoiced = set(
         InvoiceLine.objects.filter(invoice__collectivite=collectivite).values_list(
@@ -192,6 +198,36 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
                 _po_of(delivery),
             )
         )
+    items.extend(_recorded_deliveries(collectivite, as_of, invoiced))
+    return items
+
+
+def _recorded_deliveries(collectivite, as_of: date, invoiced: set[str]) -> list[DueItem]:
+    """Deliveries recorded by other apps (support, trainings), priced when recorded."""
+    items = []
+    rows = Delivery.objects.filter(collectivite=collectivite, delivered_on__lte=as_of)
+    for delivery in rows.select_related("offer"):
+        source = f"item:{delivery.pk}"
+        if source in invoiced:
+            continue
+        items.append(
+            DueItem(
+                source=source,
+                offer_id=delivery.offer_id,
+                subscription_id=None,
+                label=delivery.label,
+                period_start=delivery.delivered_on,
+                period_end=None,
+                months=None,
+                quantity=delivery.quantity,
+                unit_price=delivery.unit_price,
+                free_quantity=delivery.free_quantity,
+                amount=delivery.amount,
+                vat_rate=delivery.vat_rate,
+                vat_exemption=delivery.vat_exemption,
+                po_number=delivery.po_number,
+            )
+        )
     return items
 
 
@@ -220,11 +256,15 @@ def _item(
 
 def collectivites_with_due_items(*, as_of: date) -> QuerySet[Collectivite]:
     """Collectivités that may have something to invoice (checked precisely per collectivité)."""
-    return (
-        Collectivite.objects.filter(subscriptions__years__start__lte=as_of)
-        .union(Collectivite.objects.filter(quotes__lines__activated_on__lte=as_of))
-        .order_by("name")
-    )
+    return Collectivite.objects.filter(
+        Exists(
+            ContractYear.objects.filter(subscription__collectivite=OuterRef("pk"), start__lte=as_of)
+        )
+        | Exists(
+            QuoteLine.objects.filter(quote__collectivite=OuterRef("pk"), activated_on__lte=as_of)
+        )
+        | Exists(Delivery.objects.filter(collectivite=OuterRef("pk"), delivered_on__lte=as_of))
+    ).order_by("name")
 
 
 def invoice_balance(invoice: Invoice) -> Decimal:

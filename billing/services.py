@@ -21,11 +21,14 @@ from billing.models import (
     BillingRun,
     CreditNote,
     CreditNoteLine,
+    Delivery,
     Invoice,
     InvoiceLine,
     NumberSequence,
     Payment,
 )
+from catalogue import domain as pricing
+from catalogue.models import Offer
 from portal.events import audit_record
 from portal.models import Collectivite, User
 from portal.selectors import syndicate_get
@@ -37,6 +40,10 @@ REASON_REQUIRED = "Indiquez le motif de l'avoir."
 PAYMENT_NOT_POSITIVE = "Le montant du paiement doit être positif."
 PAYMENT_TOO_LARGE = "Le paiement dépasse le reste dû ({left})."
 MANDATE_REQUIRED = "Indiquez la référence du mandat administratif."
+DELIVERY_INVOICED = (
+    "Cette prestation est déjà facturée ({number}) : elle ne peut plus changer ; "
+    "une correction passe par un avoir."
+)
 
 
 def number_take(kind: str, year: int) -> str:
@@ -686,3 +693,56 @@ def payments_import(*, text: str, recorded_by: User | None) -> list[Payment]:
                 IMPORT_LINE_ERROR.format(line=number, message=" ".join(exc.messages))
             ) from exc
     return payments
+
+
+@transaction.atomic
+def delivery_record(
+    *,
+    collectivite: Collectivite,
+    offer: Offer,
+    quantity: Decimal,
+    delivered_on: date,
+    source: str,
+    label: str = "",
+    po_number: str = "",
+    unit_price: Decimal | None = None,
+) -> Delivery:
+    """Record a one-off service delivered to `collectivite`, for the next billing run.
+
+    Priced at `unit_price` when one was accepted (an estimate signed by the collectivité,
+    T4), else at the schedule in force on `delivered_on` (B3, B7); VAT always from that
+    schedule. Idempotent on `source`: recording the same origin again updates the delivery
+    while it is not invoiced, and refuses once it is (raises PricingError when unpriced,
+    ValidationError when already invoiced)."""
+    [line] = pricing.price(
+        schedules=selectors.schedules_on(delivered_on),
+        offer=offer.code,
+        quantity=quantity,
+        strate=collectivite.strate,
+        on=delivered_on,
+        offer_name=offer.name,
+    )
+    price = line.unit_price if unit_price is None else unit_price
+    fields = {
+        "collectivite": collectivite,
+        "offer": offer,
+        "label": label or offer.name,
+        "delivered_on": delivered_on,
+        "quantity": line.quantity,
+        "unit_price": price,
+        "free_quantity": line.free_quantity,
+        "amount": pricing.money(price * (line.quantity - line.free_quantity)),
+        "vat_rate": line.vat_rate,
+        "vat_exemption": line.vat_exemption,
+        "po_number": po_number,
+    }
+    delivery = Delivery.objects.select_for_update().filter(source=source).first()
+    if delivery is None:
+        return Delivery.objects.create(source=source, **fields)
+    invoiced = InvoiceLine.objects.filter(source=f"item:{delivery.pk}").first()
+    if invoiced is not None:
+        raise ValidationError(DELIVERY_INVOICED.format(number=invoiced.invoice.number))
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    delivery.save()
+    return delivery
