@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from billing import domain
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from catalogue.models import BillingUnit
 from contracts.documents import _last_covered_day, _percent, _syndicate_context, render_pdf
@@ -51,15 +52,20 @@ FACTURX_FLAVOR = "factur-x"
 FACTURX_LEVEL = "en16931"
 TYPE_INVOICE = "380"  # UNTDID 1001: commercial invoice
 TYPE_CREDIT_NOTE = "381"  # UNTDID 1001: credit note
-SIRET_SCHEME = "0002"  # ISO 6523 ICD: SIRENE (SIREN / SIRET)
+SIREN_SCHEME = "0002"  # ISO 6523 ICD 0002: SIRENE, the SIREN (9 digits)
+SIRET_SCHEME = "0009"  # ISO 6523 ICD 0009: SIRET-CODE, the establishment (14 digits)
+# BT-23, the French "cadre de facturation" (Chorus Pro): A1, an invoice of a supplier for
+# services or goods, deposited by the supplier (not already paid, no subcontractor).
+BILLING_FRAMEWORK = "A1"
 PAYMENT_MEANS_CREDIT_TRANSFER = "30"  # UNTDID 4461
-VAT_STANDARD = "S"
-VAT_OUTSIDE_SCOPE = "O"
+VAT_STANDARD = domain.VAT_STANDARD
+VAT_OUTSIDE_SCOPE = domain.VAT_OUTSIDE_SCOPE
 VATEX_OUTSIDE_SCOPE = "VATEX-EU-O"
 MONTHS_PER_YEAR = Decimal("12")
 UNIT_MONTH = "MON"  # UN/ECE Recommendation 20
 UNIT_CODES = {BillingUnit.HOUR: "HUR", BillingUnit.DAY: "DAY"}  # otherwise C62, one unit
 UNIT_ONE = "C62"
+LINE_ORDER = "line_order"  # our key in a line's data: its order reference, set in the XML
 
 MANDATE_MEANS = "Mandat administratif"
 MANDATE_NOTE = (
@@ -67,6 +73,8 @@ MANDATE_NOTE = (
     "comptable public du syndicat."
 )
 PAYMENT_TERMS = "Paiement par mandat administratif au plus tard le {due}."
+ENGAGEMENT_REUSED = "Aucun numéro d'engagement donné pour cet exercice : numéro précédent"
+CREDIT_LINE_REFERENCE = "Corrige la ligne {line} de la facture {number}"
 CREDIT_NOTE_TERMS = "Avoir à déduire de la facture n° {number} du {issued}."
 PARTY_INCOMPLETE = "{role} de la pièce {number} incomplet : le nom et le SIRET sont requis."
 TOTALS_MISMATCH = (
@@ -89,64 +97,26 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class VatGroup:
-    """One VAT breakdown entry (BG-23): category `S` at a rate, or `O` with its mention."""
-
-    category: str
-    rate: Decimal | None
-    exemption: str
-    base: Decimal
-    amount: Decimal
-
-    @property
-    def rate_percent(self) -> str:
-        return _percent(self.rate) if self.rate is not None else ""
-
-
-def vat_breakdown(lines: Iterable[tuple[Decimal, Decimal | None, str]]) -> list[VatGroup]:
-    """`(net amount, VAT rate or None, exemption mention)` per line → the VAT breakdown:
-    VAT rounded half-up at the line, then summed per category (rated groups first, by rate).
-    """
-    groups: dict[tuple[str, Decimal | None, str], list[Decimal]] = {}
-    for amount, rate, exemption in lines:
-        if rate is not None:
-            key = (VAT_STANDARD, rate, "")
-            vat = _money(amount * rate)
-        else:
-            key = (VAT_OUTSIDE_SCOPE, None, exemption)
-            vat = Decimal("0.00")
-        base_and_vat = groups.setdefault(key, [Decimal("0.00"), Decimal("0.00")])
-        base_and_vat[0] += amount
-        base_and_vat[1] += vat
-    ordered = sorted(groups.items(), key=lambda item: (item[0][1] is None, item[0][1] or 0))
-    return [
-        VatGroup(category=c, rate=r, exemption=e, base=_money(base), amount=_money(vat))
-        for (c, r, e), (base, vat) in ordered
-    ]
-
-
-@dataclass(frozen=True)
-class _Totals:
-    ht: Decimal
-    vat: Decimal
-    ttc: Decimal
+# The VAT breakdown is the domain's (B8): net per line, VAT per category and rate.
+VatGroup = domain.VatGroup
+vat_breakdown = domain.vat_breakdown
+_Totals = domain.Totals
 
 
 def _checked_totals(document: Invoice | CreditNote, groups: list[VatGroup]) -> _Totals:
-    """The stored totals, once checked against the lines (EN 16931 BR-CO-10, -13, -14, -15)."""
-    line_ht = sum((g.base for g in groups), Decimal("0.00"))
-    line_vat = sum((g.amount for g in groups), Decimal("0.00"))
+    """The stored totals, once checked against the lines (EN 16931 BR-CO-10, -13, -14, -15,
+    -17)."""
+    computed = domain.totals(groups)
     ht, vat, ttc = document.total_ht, document.total_vat, document.total_ttc
-    if (line_ht, line_vat) != (ht, vat) or ttc != ht + vat:
+    if (computed.ht, computed.vat) != (ht, vat) or ttc != ht + vat:
         raise BillingDocumentError(
             TOTALS_MISMATCH.format(
                 number=document.number,
                 ht=ht,
                 vat=vat,
                 ttc=ttc,
-                line_ht=line_ht,
-                line_vat=line_vat,
+                line_ht=computed.ht,
+                line_vat=computed.vat,
             )
         )
     return _Totals(ht=ht, vat=vat, ttc=ttc)
@@ -172,13 +142,16 @@ def _digits(value: str | None) -> str:
 
 
 def _party(snapshot: dict, *, role: str, number: str, vat_number: bool) -> dict[str, Any]:
+    """BT-29/BT-46: the SIRET (scheme 0009), which Chorus Pro routes by; BT-30/BT-47: the
+    SIREN (scheme 0002), the legal registration; BT-31: the VAT number, when `vat_number`."""
     name, siret = (snapshot.get("name") or "").strip(), _digits(snapshot.get("siret"))
     if not name or not siret:
         raise BillingDocumentError(PARTY_INCOMPLETE.format(role=role, number=number))
     party: dict[str, Any] = {
         "name": name,
-        "legal_identifier": siret,
-        "legal_identifier_schemeid": SIRET_SCHEME,
+        "identifiers": {SIRET_SCHEME: siret},
+        "legal_identifier": siret[:9],
+        "legal_identifier_schemeid": SIREN_SCHEME,
         "country_code": COUNTRY,
     }
     for key, field in (("address", "addr_l1"), ("postcode", "postcode"), ("city", "city")):
@@ -187,14 +160,23 @@ def _party(snapshot: dict, *, role: str, number: str, vat_number: bool) -> dict[
     if snapshot.get("email"):
         party["contacts"] = [{"email": snapshot["email"], "phone": snapshot.get("phone", "")}]
     if vat_number and snapshot.get("vat_number"):
-        party["vat_identifier"] = _digits(snapshot["vat_number"])
+        party["vat_identifier"] = _digits(snapshot["vat_number"]).upper()
     return party
 
 
 _DELIVER_TO_KEYS = ("name", "addr_l1", "postcode", "city", "country_code")
 
 
-def _parties(invoice: Invoice, groups: list[VatGroup], number: str) -> dict[str, Any]:
+def single_engagement(lines: Iterable[InvoiceLine]) -> str:
+    """BT-13 (the header's order reference) is one number: the lines' number when they all
+    share it; otherwise each line carries its own and the header none."""
+    numbers = {line.po_number for line in lines}
+    return numbers.pop() if len(numbers) == 1 else ""
+
+
+def _parties(
+    invoice: Invoice, groups: list[VatGroup], number: str, engagement: str
+) -> dict[str, Any]:
     outside_scope = any(g.category == VAT_OUTSIDE_SCOPE for g in groups)
     buyer = _party(invoice.buyer, role="Destinataire", number=number, vat_number=False)
     data: dict[str, Any] = {
@@ -209,8 +191,8 @@ def _parties(invoice: Invoice, groups: list[VatGroup], number: str) -> dict[str,
     service_code = invoice.service_code or invoice.buyer.get("service_code", "")
     if service_code:
         data["BT-10"] = service_code
-    if invoice.po_number:
-        data["BT-13"] = invoice.po_number
+    if engagement:
+        data["BT-13"] = engagement
     return data
 
 
@@ -261,6 +243,10 @@ def _invoice_line_xml(index: int, line: InvoiceLine) -> dict[str, Any]:
     else:
         entry["BT-129"] = _text(billable, 4)
         entry["BT-130"] = UNIT_CODES.get(line.offer.billing_unit, UNIT_ONE)
+    if line.po_number:
+        entry[LINE_ORDER] = line.po_number  # the line's order reference (B9), whole
+        if line.po_reused:
+            note.append(f"{ENGAGEMENT_REUSED} {line.po_number}")
     entry["BT-127-00"] = [{"BT-127": " ; ".join(note)}]
     if line.period_start:
         entry["BT-134"] = line.period_start
@@ -270,9 +256,10 @@ def _invoice_line_xml(index: int, line: InvoiceLine) -> dict[str, Any]:
     return entry
 
 
-def _credit_line_xml(index: int, line: CreditNoteLine) -> dict[str, Any]:
+def _credit_line_xml(index: int, line: CreditNoteLine, position: dict[int, int]) -> dict[str, Any]:
     # What is credited is an amount (at most what the invoiced line still carries), not a
-    # quantity: one unit at that amount.
+    # quantity: one unit at that amount. The line names the invoice line it corrects (its
+    # position on the invoice, whose number is the header's BT-25).
     invoiced = line.invoice_line
     entry: dict[str, Any] = {
         "BT-126": str(index),
@@ -283,8 +270,19 @@ def _credit_line_xml(index: int, line: CreditNoteLine) -> dict[str, Any]:
         "BT-146": _amount(line.amount),
         "BT-131": _amount(line.amount),
     }
+    note = [
+        CREDIT_LINE_REFERENCE.format(
+            line=position[invoiced.pk], number=line.credit_note.invoice.number
+        )
+    ]
     if line.months:
-        entry["BT-127-00"] = [{"BT-127": f"{line.months} mois crédités"}]
+        note.append(f"{line.months} mois crédités")
+    entry["BT-127-00"] = [{"BT-127": " ; ".join(note)}]
+    if invoiced.po_number:
+        entry[LINE_ORDER] = invoiced.po_number
+    if line.period_start and line.period_end:
+        entry["BT-134"] = line.period_start
+        entry["BT-135"] = _last_covered_day(line.period_end)
     _line_vat(entry, invoiced.vat_rate)
     return entry
 
@@ -321,13 +319,45 @@ def _payment_xml(invoice: Invoice) -> dict[str, Any]:
     return data
 
 
+RAM_NS = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+
+
 def _cii_xml(data: dict[str, Any]) -> bytes:
-    from facturx import generate_cii_xml
+    from facturx import generate_cii_xml, xml_check_xsd
 
     data.update({"BT-5": CURRENCY})
+    # B9: each line's order reference, whole. The library writes it (EXT-FR-FE-135) only at
+    # the EXTENDED level, although the EN 16931 schema has the element
+    # (SpecifiedLineTradeAgreement/BuyerOrderReferencedDocument/IssuerAssignedID): added here.
+    orders = [line.pop(LINE_ORDER, "") for line in data["BG-25"]]
     # The schematron needs a Saxon server: never called from here (no network while
     # issuing); the XSD is checked on every document.
-    return generate_cii_xml(data, level=FACTURX_LEVEL, check_xsd=True, check_schematron=False)
+    xml = generate_cii_xml(data, level=FACTURX_LEVEL, check_xsd=False, check_schematron=False)
+    if any(orders):
+        xml = _with_line_orders(xml, orders)
+    xml_check_xsd(xml, flavor=FACTURX_FLAVOR, level=FACTURX_LEVEL)
+    return xml
+
+
+def _with_line_orders(xml: bytes, orders: list[str]) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    items = root.iter(f"{{{RAM_NS}}}IncludedSupplyChainTradeLineItem")
+    for item, order in zip(items, orders, strict=True):
+        if not order:
+            continue
+        agreement = item.find(f"{{{RAM_NS}}}SpecifiedLineTradeAgreement")
+        reference = etree.Element(f"{{{RAM_NS}}}BuyerOrderReferencedDocument")
+        etree.SubElement(reference, f"{{{RAM_NS}}}IssuerAssignedID").text = order
+        agreement.insert(0, reference)  # first in LineTradeAgreementType's sequence
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _positions(invoice: Invoice) -> dict[int, int]:
+    """Invoice line id → its position on the invoice (BT-126), from 1."""
+    ids = invoice.lines.order_by("id").values_list("pk", flat=True)
+    return {pk: index for index, pk in enumerate(ids, start=1)}
 
 
 def _invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
@@ -335,7 +365,11 @@ def _invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
 
 
 def _credit_lines(credit_note: CreditNote) -> list[CreditNoteLine]:
-    return list(credit_note.lines.select_related("invoice_line__offer").order_by("id"))
+    return list(
+        credit_note.lines.select_related("invoice_line__offer", "credit_note__invoice").order_by(
+            "id"
+        )
+    )
 
 
 def _invoice_groups(lines: list[InvoiceLine]) -> list[VatGroup]:
@@ -355,8 +389,9 @@ def _invoice_xml(
         "BT-1": invoice.number,
         "BT-2": invoice.issue_date,
         "BT-3": TYPE_INVOICE,
+        "BT-23": BILLING_FRAMEWORK,
         "BG-1": [{"BT-22": MANDATE_NOTE}],
-        **_parties(invoice, groups, invoice.number),
+        **_parties(invoice, groups, invoice.number, single_engagement(lines)),
         **_payment_xml(invoice),
         "BG-23": _vat_groups_xml(groups),
         "BG-25": [_invoice_line_xml(i, line) for i, line in enumerate(lines, start=1)],
@@ -369,18 +404,27 @@ def _credit_note_xml(
     credit_note: CreditNote, lines: list[CreditNoteLine], groups: list[VatGroup], totals: _Totals
 ) -> bytes:
     invoice = credit_note.invoice
+    positions = _positions(invoice)
     data: dict[str, Any] = {
         "BT-1": credit_note.number,
         "BT-2": credit_note.issue_date,
         "BT-3": TYPE_CREDIT_NOTE,
+        "BT-23": BILLING_FRAMEWORK,
         "BG-1": [{"BT-22": f"Motif : {credit_note.reason}"}],
         "BG-3": [{"BT-25": invoice.number, "BT-26": invoice.issue_date}],
-        **_parties(invoice, groups, credit_note.number),
+        **_parties(
+            invoice,
+            groups,
+            credit_note.number,
+            single_engagement(line.invoice_line for line in lines),
+        ),
         "BT-20": CREDIT_NOTE_TERMS.format(
             number=invoice.number, issued=f"{invoice.issue_date:%d/%m/%Y}"
         ),
         "BG-23": _vat_groups_xml(groups),
-        "BG-25": [_credit_line_xml(i, line) for i, line in enumerate(lines, start=1)],
+        "BG-25": [
+            _credit_line_xml(i, line, positions) for i, line in enumerate(lines, start=1)
+        ],
         **_totals_xml(totals),
     }
     return _cii_xml(data)
@@ -480,7 +524,11 @@ def _vat_label(rate: Decimal | None, exemption: str, exemptions: list[str]) -> s
 def _totals_context(groups: list[VatGroup], totals: _Totals) -> dict[str, Any]:
     exemptions = _exemptions(groups)
     return {
-        "vat_groups": [g for g in groups if g.category == VAT_STANDARD],
+        "vat_groups": [
+            {"rate_percent": _percent(g.rate), "base": g.base, "amount": g.amount}
+            for g in groups
+            if g.category == VAT_STANDARD and g.rate is not None
+        ],
         "exemptions": exemptions,
         "numbered_exemptions": len(exemptions) > 1,
         "total_ht": totals.ht,

@@ -140,3 +140,32 @@ def totals(groups: Iterable[VatGroup]) -> Totals:
     ht = sum((g.base for g in groups), Decimal("0.00"))
     vat = sum((g.amount for g in groups), Decimal("0.00"))
     return Totals(ht=ht, vat=vat, ttc=ht + vat)
+
+
+# --- Engagement numbers (B9) ------------------------------------------------------------------
+
+
+def engagement_for(
+    *, budget_year: int, renewal: bool, original: str, given: dict[int, str]
+) -> tuple[str, bool]:
+    """B9: the engagement or purchase-order number of a contract year, and whether it is
+    reused from an earlier budget year. The first year goes with the order's number
+    (`original`); a renewal year with the number the collectivité gave for its budget year
+    (`given`: budget year → number), else with the latest number before it — the last one
+    given for an earlier budget year, or the order's — and the invoice says so."""
+    if not renewal:
+        return original, False
+    if given.get(budget_year):
+        return given[budget_year], False
+    earlier = [year for year in given if year < budget_year and given[year]]
+    previous = given[max(earlier)] if earlier else original
+    return previous, bool(previous)
+
+
+def engagements_joined(numbers: Iterable[str]) -> str:
+    """Every distinct engagement number of an invoice's lines, whole, in first-seen order."""
+    seen: list[str] = []
+    for number in numbers:
+        if number and number not in seen:
+            seen.append(number)
+    return ", ".join(seen)

@@ -167,6 +167,8 @@ class CreditNoteLine(models.Model):
     invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="credits")
     label = models.CharField(max_length=250)
     months = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True)  # the months credited (B10)
+    period_end = models.DateField(null=True, blank=True)  # exclusive
     amount = models.DecimalField(max_digits=12, decimal_places=2)  # positive: what is credited
 
     class Meta:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 
 from billing import domain
-from billing.models import Delivery, Invoice, InvoiceLine
+from billing.models import Delivery, EngagementNumber, Invoice, InvoiceLine
 from catalogue import domain as pricing
 from catalogue import selectors as catalogue_selectors
 from contracts import rules
@@ -33,6 +33,7 @@ class DueItem:
     vat_rate: Decimal | None
     vat_exemption: str
     po_number: str
+    po_reused: bool = False  # B9: a renewal year without its own engagement number
 
 
 # Published schedules never change (catalogue: a published schedule is immutable), so their
@@ -91,6 +92,11 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
         )
     )
     items: list[DueItem] = []
+    given = dict(
+        EngagementNumber.objects.filter(collectivite=collectivite).values_list(
+            "budget_year", "number"
+        )
+    )
     years = (
         ContractYear.objects.filter(subscription__collectivite=collectivite, start__lte=as_of)
         .select_related("subscription__offer")
@@ -119,6 +125,12 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
             offer_name=sub.offer.name,
         )
         origin = next(iter(sub.quote_lines.all()), None)  # prefetched, in id order
+        po, reused = domain.engagement_for(
+            budget_year=year.start.year,
+            renewal=year.start > rules.term_start(sub.activated_on),
+            original=_po_of(origin),
+            given=given,
+        )
         items.append(
             _item(
                 source,
@@ -128,7 +140,8 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
                 rules.add_months(year.start, months),
                 months,
                 line,
-                _po_of(origin),
+                po,
+                reused=reused,
             )
         )
     changes = QuantityChange.objects.filter(
@@ -232,7 +245,7 @@ def _recorded_deliveries(collectivite, as_of: date, invoiced: set[str]) -> list[
 
 
 def _item(
-    source, offer, subscription_id, start, end, months, line, po, *, addition=False
+    source, offer, subscription_id, start, end, months, line, po, *, addition=False, reused=False
 ) -> DueItem:
     amount = domain.prorated(line.amount, months) if months is not None else line.amount
     label = offer.name + (" (ajout en cours d'année)" if addition else "")
@@ -251,6 +264,7 @@ def _item(
         vat_rate=line.vat_rate,
         vat_exemption=line.vat_exemption,
         po_number=po,
+        po_reused=reused,
     )
 
 

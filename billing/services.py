@@ -104,9 +104,17 @@ SELLER_INCOMPLETE = (
 
 
 def seller_check() -> dict:
+    from portal import domain as portal_domain
+
     seller = _seller()
     if not (seller.get("name") and seller.get("siret")):
         raise ValidationError(SELLER_INCOMPLETE)
+    try:
+        seller["vat_number"] = portal_domain.vat_number_clean(
+            seller.get("vat_number", ""), siret=seller["siret"]
+        )
+    except portal_domain.DomainError as exc:
+        raise ValidationError(str(exc)) from exc
     return seller
 
 
