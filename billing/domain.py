@@ -169,3 +169,66 @@ def engagements_joined(numbers: Iterable[str]) -> str:
         if number and number not in seen:
             seen.append(number)
     return ", ".join(seen)
+
+
+# --- Credits when a paid-for period ends early (B2, B10) --------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoicedPeriod:
+    """An invoiced line of a subscription: a contract year, or a co-termed addition."""
+
+    key: int
+    period_start: date
+    period_end: date  # exclusive
+    months: int
+    billable: Decimal  # quantity − free quantity
+    unit_price: Decimal  # annual, per unit
+    amount: Decimal
+    left: Decimal  # what credit notes have not credited yet
+
+
+@dataclass(frozen=True)
+class Credit:
+    key: int
+    period_start: date
+    months: int
+    amount: Decimal
+
+
+def early_end_credits(
+    periods: Iterable[InvoicedPeriod], *, effective_end: date, quantity: Decimal | None
+) -> list[Credit]:
+    """B10: the whole months invoiced beyond `effective_end`, per line, credited.
+
+    - A termination (`quantity` None) credits each line beyond the end: the months from the
+      end (or the line's start, for a year invoiced before a late termination was recorded:
+      the whole year) to the line's end, at the line's amount × months / line months.
+    - A reduction of `quantity` units credits those units × the annual unit price × the
+      months / 12 (S4 + B2), taken from the year's line first, then from its co-termed
+      additions, never more units than a line bills.
+    Never more than a line has left; lines that end by `effective_end` credit nothing."""
+    credits: list[Credit] = []
+    units_left = quantity
+    for period in sorted(periods, key=lambda p: (p.period_start, p.key)):
+        if period.period_end <= effective_end or period.left <= 0 or not period.months:
+            continue
+        start = max(effective_end, period.period_start)
+        months = months_between(start, period.period_end)
+        if months <= 0:
+            continue
+        if units_left is None:
+            whole = months >= period.months
+            amount = period.left if whole else money(period.amount * months / period.months)
+        else:
+            units = min(units_left, period.billable)
+            if units <= 0:
+                continue
+            units_left -= units
+            amount = money(units * period.unit_price * months / 12)
+        amount = min(amount, period.left)
+        if amount > 0:
+            credits.append(
+                Credit(key=period.key, period_start=start, months=months, amount=amount)
+            )
+    return credits

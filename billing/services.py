@@ -8,7 +8,7 @@ issued rows, which never change."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -441,6 +441,7 @@ def credit_note_issue(
     issued_by: User | None,
     issue_date: date,
     months: dict[int, int] | None = None,
+    periods: dict[int, tuple[date, date]] | None = None,
 ) -> CreditNote:
     """A credit note for some lines of an invoice (B2, B4), never more than what each line
     still carries."""
@@ -460,21 +461,19 @@ def credit_note_issue(
             invoice_line=lines[pk],
             label=lines[pk].label,
             months=(months or {}).get(pk),
+            period_start=(periods or {}).get(pk, (None, None))[0],
+            period_end=(periods or {}).get(pk, (None, None))[1],
             amount=amount,
         )
         for pk, amount in chosen.items()
     ]
-    ht = domain.money(sum((cl.amount for cl in credit_lines), Decimal("0")))
-    vat = domain.money(
-        sum(
-            (
-                domain.money(cl.amount * lines[cl.invoice_line_id].vat_rate)
-                for cl in credit_lines
-                if lines[cl.invoice_line_id].vat_rate is not None
-            ),
-            Decimal("0"),
+    totals = domain.totals(
+        domain.vat_breakdown(
+            (cl.amount, lines[pk].vat_rate, lines[pk].vat_exemption)
+            for pk, cl in zip(chosen, credit_lines, strict=True)
         )
     )
+    ht, vat = totals.ht, totals.vat
     note = CreditNote.objects.create(
         number=number_take(NumberSequence.Kind.CREDIT_NOTE, issue_date.year),
         year=issue_date.year,
@@ -501,36 +500,64 @@ def credit_note_issue(
     return note
 
 
-def credit_for_termination(*, termination, today: date) -> CreditNote | None:
-    """B2: after the first year, a termination ending a contract year already invoiced
-    yields a credit note for the whole months not used."""
-    from contracts import rules
-    from contracts.models import ContractYear
-
+def credit_for_termination(*, termination, today: date) -> list[CreditNote]:
+    """B2, B10: every way a paid-for period ends early credits the whole months not used —
+    a termination after the first year, a reduction (S4 + B2: the units removed), the
+    co-termed additions of a terminated subscription, and the years invoiced before a late
+    termination was recorded (credited whole). One credit note per invoice concerned, each
+    line referring to the invoice line it corrects."""
     sub = termination.subscription
-    if termination.quantity is not None:
-        return None  # a reduction takes effect at a year's end or later: nothing invoiced
-    year = ContractYear.objects.filter(
-        subscription=sub, start__lt=termination.effective_end, end__gt=termination.effective_end
-    ).first()
-    if year is None:
-        return None
-    line = InvoiceLine.objects.filter(source=f"year:{year.pk}").select_related("invoice").first()
-    if line is None or not line.months:
-        return None
-    unused = rules.months_between(termination.effective_end, year.end)
-    amount = min(creditable(line), domain.money(line.amount * unused / line.months))
-    if amount <= 0:
-        return None
-    return credit_note_issue(
-        invoice=line.invoice,
-        amounts={line.pk: amount},
-        months={line.pk: unused},
-        reason=f"Résiliation reçue le {termination.received_on:%d/%m/%Y} : {unused} mois non "
-        "utilisés",
-        issued_by=None,
-        issue_date=today,
+    lines = list(
+        InvoiceLine.objects.filter(subscription=sub, months__isnull=False)
+        .filter(period_end__gt=termination.effective_end)
+        .select_related("invoice")
+        .order_by("period_start", "id")
     )
+    periods = [
+        domain.InvoicedPeriod(
+            key=line.pk,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            months=line.months,
+            billable=line.quantity - line.free_quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            left=creditable(line),
+        )
+        for line in lines
+        if line.period_start and line.period_end
+    ]
+    credits = domain.early_end_credits(
+        periods, effective_end=termination.effective_end, quantity=termination.quantity
+    )
+    by_line = {line.pk: line for line in lines}
+    by_invoice: dict[int, list[domain.Credit]] = {}
+    for credit in credits:
+        by_invoice.setdefault(by_line[credit.key].invoice_id, []).append(credit)
+    if termination.quantity is None:
+        what = f"Résiliation reçue le {termination.received_on:%d/%m/%Y}"
+    else:
+        what = (
+            f"Réduction de {termination.quantity.normalize():f} reçue le "
+            f"{termination.received_on:%d/%m/%Y}"
+        )
+    notes = []
+    for group in by_invoice.values():
+        invoice = by_line[group[0].key].invoice
+        months = sum(c.months for c in group)
+        notes.append(
+            credit_note_issue(
+                invoice=invoice,
+                amounts={c.key: c.amount for c in group},
+                months={c.key: c.months for c in group},
+                periods={c.key: (c.period_start, by_line[c.key].period_end) for c in group},
+                reason=f"{what} : fin au {termination.effective_end - timedelta(days=1):%d/%m/%Y}"
+                f", {months} mois non utilisés",
+                issued_by=None,
+                issue_date=today,
+            )
+        )
+    return notes
 
 
 # --- Payments ------------------------------------------------------------------------------------
