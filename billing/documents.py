@@ -422,9 +422,7 @@ def _credit_note_xml(
             number=invoice.number, issued=f"{invoice.issue_date:%d/%m/%Y}"
         ),
         "BG-23": _vat_groups_xml(groups),
-        "BG-25": [
-            _credit_line_xml(i, line, positions) for i, line in enumerate(lines, start=1)
-        ],
+        "BG-25": [_credit_line_xml(i, line, positions) for i, line in enumerate(lines, start=1)],
         **_totals_xml(totals),
     }
     return _cii_xml(data)

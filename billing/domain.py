@@ -228,7 +228,5 @@ def early_end_credits(
             amount = money(units * period.unit_price * months / 12)
         amount = min(amount, period.left)
         if amount > 0:
-            credits.append(
-                Credit(key=period.key, period_start=start, months=months, amount=amount)
-            )
+            credits.append(Credit(key=period.key, period_start=start, months=months, amount=amount))
     return credits

@@ -6,76 +6,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_delivery'),
-        ('portal', '0006_syndicate_vat_number'),
+        ("billing", "0004_delivery"),
+        ("portal", "0006_syndicate_vat_number"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='creditnote',
-            name='pdf_error',
-            field=models.TextField(blank=True, verbose_name='échec du rendu PDF'),
+            model_name="creditnote",
+            name="pdf_error",
+            field=models.TextField(blank=True, verbose_name="échec du rendu PDF"),
         ),
         migrations.AddField(
-            model_name='creditnoteline',
-            name='period_end',
+            model_name="creditnoteline",
+            name="period_end",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='creditnoteline',
-            name='period_start',
+            model_name="creditnoteline",
+            name="period_start",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='pdf_error',
-            field=models.TextField(blank=True, verbose_name='échec du rendu PDF'),
+            model_name="invoice",
+            name="pdf_error",
+            field=models.TextField(blank=True, verbose_name="échec du rendu PDF"),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='po_number',
-            field=models.TextField(blank=True, verbose_name='bon de commande ou engagement'),
+            model_name="invoiceline",
+            name="po_number",
+            field=models.TextField(blank=True, verbose_name="bon de commande ou engagement"),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='po_reused',
+            model_name="invoiceline",
+            name="po_reused",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='invoice',
-            name='po_number',
-            field=models.TextField(blank=True, verbose_name='bon de commande ou engagement'),
+            model_name="invoice",
+            name="po_number",
+            field=models.TextField(blank=True, verbose_name="bon de commande ou engagement"),
         ),
         migrations.CreateModel(
-            name='EngagementNumber',
+            name="EngagementNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('budget_year', models.PositiveIntegerField(verbose_name='exercice budgétaire')),
-                ('number', models.TextField(verbose_name="numéro d'engagement")),
-                ('given_at', models.DateTimeField(auto_now_add=True)),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagement_numbers', to='portal.collectivite')),
-                ('given_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("budget_year", models.PositiveIntegerField(verbose_name="exercice budgétaire")),
+                ("number", models.TextField(verbose_name="numéro d'engagement")),
+                ("given_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="engagement_numbers",
+                        to="portal.collectivite",
+                    ),
+                ),
+                (
+                    "given_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "numéro d'engagement",
-                'ordering': ['collectivite', 'budget_year', '-given_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('collectivite', 'budget_year'), name='engagement_number_one_per_year')],
+                "verbose_name": "numéro d'engagement",
+                "ordering": ["collectivite", "budget_year", "-given_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("collectivite", "budget_year"),
+                        name="engagement_number_one_per_year",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EngagementRequest',
+            name="EngagementRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('budget_year', models.PositiveIntegerField()),
-                ('sent_on', models.DateField()),
-                ('recipients', models.JSONField(default=list)),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagement_requests', to='portal.collectivite')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("budget_year", models.PositiveIntegerField()),
+                ("sent_on", models.DateField()),
+                ("recipients", models.JSONField(default=list)),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="engagement_requests",
+                        to="portal.collectivite",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('collectivite', 'budget_year'), name='engagement_request_once_per_year')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("collectivite", "budget_year"),
+                        name="engagement_request_once_per_year",
+                    )
+                ],
             },
         ),
     ]

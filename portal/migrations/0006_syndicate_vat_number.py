@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0005_mail_domain_referent_training'),
+        ("portal", "0005_mail_domain_referent_training"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syndicate',
-            name='vat_number',
-            field=models.CharField(blank=True, max_length=13, verbose_name='numéro de TVA intracommunautaire'),
+            model_name="syndicate",
+            name="vat_number",
+            field=models.CharField(
+                blank=True, max_length=13, verbose_name="numéro de TVA intracommunautaire"
+            ),
         ),
     ]

@@ -117,9 +117,7 @@ class Syndicate(models.Model):
     short_name = models.CharField(_("nom court"), max_length=60)
     siret = models.CharField(_("SIRET"), max_length=14, blank=True)
     # B8: FR + key + SIREN (checked against the SIRET), for its activities subject to VAT.
-    vat_number = models.CharField(
-        _("numéro de TVA intracommunautaire"), max_length=13, blank=True
-    )
+    vat_number = models.CharField(_("numéro de TVA intracommunautaire"), max_length=13, blank=True)
     address = models.CharField(_("adresse"), max_length=250, blank=True)
     postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     city = models.CharField(_("commune"), max_length=120, blank=True)

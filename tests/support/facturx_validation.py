@@ -8,6 +8,7 @@ flagged fatal (or unflagged, which Schematron treats as errors), what a validato
 
 from __future__ import annotations
 
+import atexit
 import functools
 from pathlib import Path
 
@@ -29,7 +30,15 @@ SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 def _processor():
     from saxonche import PySaxonProcessor
 
+    atexit.register(_release)
     return PySaxonProcessor(license=False)
+
+
+def _release() -> None:
+    """Saxon's objects dropped while the interpreter is whole (at its teardown, saxonche
+    prints an error from `sys.excepthook`)."""
+    _executable.cache_clear()
+    _processor.cache_clear()
 
 
 @functools.cache

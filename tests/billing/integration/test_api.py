@@ -420,9 +420,7 @@ def test_credit_notes_issued_listed_and_refused(year, tenant, finance):
 def test_payments_recorded_and_refused(year, finance):
     url = f"/invoices/{year.second.pk}/payments"
     invalid(
-        finance.post(
-            url, {"paid_on": "2026-06-19", "mandate_reference": "M-9", "amount": "40.01"}
-        ),
+        finance.post(url, {"paid_on": "2026-06-19", "mandate_reference": "M-9", "amount": "40.01"}),
         {"amount": services.PAYMENT_TOO_LARGE.format(left="40,00\u00a0€")},
     )
     invalid(

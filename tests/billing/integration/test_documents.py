@@ -167,7 +167,10 @@ def test_invoice_xml_carries_the_buyer_references_and_parties(invoice, member):
     header_order = "//ram:ApplicableHeaderTradeAgreement/ram:BuyerOrderReferencedDocument"
     assert xpath(xml, f"{header_order}/ram:IssuerAssignedID/text()") == ["BC-2026-0042"]  # BT-13
     line_order = "//ram:SpecifiedLineTradeAgreement/ram:BuyerOrderReferencedDocument"
-    assert xpath(xml, f"{line_order}/ram:IssuerAssignedID/text()") == ["BC-2026-0042"] * invoice.lines.count()
+    assert (
+        xpath(xml, f"{line_order}/ram:IssuerAssignedID/text()")
+        == ["BC-2026-0042"] * invoice.lines.count()
+    )
     for party, siret in (("Seller", "25500224400013"), ("Buyer", member.siret)):
         legal = f"//ram:{party}TradeParty/ram:SpecifiedLegalOrganization/ram:ID"
         assert xpath(xml, f"{legal}/text()") == [siret[:9]]  # BT-30 / BT-47: SIREN
@@ -407,3 +410,14 @@ def test_credit_note_pdf_embeds_its_xml_and_names_the_invoice(credit_note):
         "Montant à déduire de la facture n° FAC-2026-00001 : 230,00 €",
     ):
         assert expected in text, expected
+
+
+def test_the_validator_rejects_an_invoice_mixing_outside_vat_and_20_percent(invoice):
+    # This hand-made invoice mixes categories O and S, which the services never issue (B8):
+    # the official Schematrons refuse it, so the checks of test_en16931_validation can fail.
+    from tests.support import facturx_validation
+
+    rules = {
+        rule for _, rule, _ in facturx_validation.fatal(documents.invoice_facturx_xml(invoice))
+    }
+    assert {"BR-O-11", "BR-O-12"} <= rules
