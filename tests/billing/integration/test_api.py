@@ -30,7 +30,6 @@ from portal.api import FORBIDDEN, INVALID, NOT_FOUND, UNAUTHENTICATED
 from tests.billing.integration.test_exports import HEADER, _approved, at, build_year
 from tests.conftest import host_of
 from tests.factories import UserFactory
-from tests.factories.catalogue import EXEMPT
 
 PARIS = ZoneInfo("Europe/Paris")
 TODAY = date(2026, 6, 20)
