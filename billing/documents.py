@@ -73,6 +73,10 @@ MANDATE_NOTE = (
 )
 PAYMENT_TERMS = "Paiement par mandat administratif au plus tard le {due}."
 ENGAGEMENT_REUSED = "Aucun numéro d'engagement donné pour cet exercice : numéro précédent"
+ENGAGEMENT_REUSED_PDF = (
+    "Aucun numéro d'engagement n'a été donné pour l'exercice {year} : cette facture porte le "
+    "numéro de l'exercice précédent ({number})."
+)
 CREDIT_LINE_REFERENCE = "Corrige la ligne {line} de la facture {number}"
 CREDIT_NOTE_TERMS = "Avoir à déduire de la facture n° {number} du {issued}."
 PARTY_INCOMPLETE = "{role} de la pièce {number} incomplet : le nom et le SIRET sont requis."
@@ -563,6 +567,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             ("Bon de commande ou engagement", invoice.po_number or "—"),
         ],
         "rows": _invoice_rows(lines, _exemptions(groups)),
+        "several_engagements": len({line.po_number for line in lines if line.po_number}) > 1,
+        "engagement_reused": sorted(
+            {
+                ENGAGEMENT_REUSED_PDF.format(year=line.period_start.year, number=line.po_number)
+                for line in lines
+                if line.po_reused and line.period_start
+            }
+        ),
         "pdf_title": title,
         "pdf_date": invoice.issue_date,
         **_totals_context(groups, totals),

@@ -164,3 +164,19 @@ class CreditNoteForm(forms.Form):
             for line, _ in self.lines
             if self.cleaned_data.get(f"line_{line.pk}")
         }
+
+
+class EngagementNumberForm(forms.Form):
+    """B9: a budget year's engagement number, given on the collectivité's site."""
+
+    budget_year = forms.TypedChoiceField(label="Exercice budgétaire", coerce=int, choices=())
+    number = forms.CharField(
+        label="Numéro d'engagement",
+        max_length=200,
+        error_messages={"required": "Indiquez le numéro d'engagement."},
+    )
+
+    def __init__(self, *args, years: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["budget_year"].choices = [(year, str(year)) for year in years]
+        self.fields["budget_year"].initial = years[-1]

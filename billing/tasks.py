@@ -99,3 +99,11 @@ def credit_note_render_task(self, note_id: int) -> bool:
     if error:
         raise self.retry(countdown=60 * 2**self.request.retries, exc=RuntimeError(error))
     return True
+
+
+@shared_task
+def request_engagement_numbers() -> int:
+    """Daily (beat): ask for the engagement number of a budget year a month before a renewal."""
+    from billing.engagements import engagement_requests_run
+
+    return engagement_requests_run(today=timezone.localdate())

@@ -47,7 +47,7 @@ from billing.forms import (
 from billing.models import BillingRun, CreditNote, Invoice, Payment
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
 from portal.forms import add_service_errors
-from portal.models import User
+from portal.models import Role, User
 from portal.selectors import audit_events_for
 from portal.templatetags.portal_format import euros
 
@@ -531,11 +531,23 @@ def credit_note_backoffice_pdf(request, pk: int):
 # --- A collectivité's site: its invoices ---------------------------------------------------
 
 
-@member_required()
-@require_GET
-def invoices(request):
+ENGAGEMENT_SAVED = (
+    "Numéro d'engagement {year} enregistré : il figurera sur les factures de cet exercice."
+)
+
+
+def _tenant_invoices_page(request, form=None, status=200):
+    from billing import engagements
+    from billing.forms import EngagementNumberForm
+    from billing.models import EngagementNumber
+    from portal.access import roles_in
+
     today = timezone.localdate()
     own = Invoice.objects.filter(collectivite=request.tenant)
+    years = engagements.engagement_years(today)
+    can_give = bool(
+        roles_in(request.user, request.tenant).intersection(engagements.ENGAGEMENT_ROLES)
+    )
     return render(
         request,
         "billing/tenant_invoices.html",
@@ -546,9 +558,49 @@ def invoices(request):
                 .select_related("invoice")
                 .order_by("-issue_date", "-number")
             ),
+            "engagements": list(
+                EngagementNumber.objects.filter(collectivite=request.tenant).order_by(
+                    "-budget_year"
+                )
+            ),
+            "engagement_form": (form or EngagementNumberForm(years=years)) if can_give else None,
             "today": today,
         },
+        status=status,
     )
+
+
+@member_required()
+@require_GET
+def invoices(request):
+    return _tenant_invoices_page(request)
+
+
+@member_required(Role.SIGNATORY, Role.FUNCTIONAL_ADMIN)
+@require_POST
+def engagement_number_give(request):
+    from billing import engagements
+    from billing.forms import EngagementNumberForm
+
+    today = timezone.localdate()
+    form = EngagementNumberForm(request.POST, years=engagements.engagement_years(today))
+    if form.is_valid():
+        try:
+            engagements.engagement_number_give(
+                collectivite=request.tenant,
+                budget_year=form.cleaned_data["budget_year"],
+                number=form.cleaned_data["number"],
+                given_by=request.user,
+                today=today,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, ENGAGEMENT_SAVED.format(year=form.cleaned_data["budget_year"])
+            )
+            return redirect("invoices")
+    return _tenant_invoices_page(request, form=form, status=422)
 
 
 @member_required()
