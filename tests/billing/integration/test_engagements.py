@@ -72,7 +72,8 @@ def test_the_new_years_number_goes_on_the_renewal_line(subscribed, make_member):
         "ENG-2027-0042",
     )
     xml = documents.invoice_facturx_xml(invoice)
-    assert b"ENG-2027-0042" in xml and documents.ENGAGEMENT_REUSED.encode() not in xml
+    assert b"ENG-2027-0042" in xml
+    assert documents.ENGAGEMENT_REUSED.encode() not in xml
 
 
 def test_without_a_new_number_the_previous_one_goes_and_the_invoice_says_so(subscribed):
@@ -164,5 +165,5 @@ def test_an_agent_sees_the_numbers_but_no_form(subscribed, make_member, tenant_c
         assert "Enregistrer le numéro d'engagement" not in text
         assert site.post(
             "/factures/engagement/", {"budget_year": "2027", "number": "X"}
-        ).status_code in (403, 302)
+        ).status_code == 404  # a page of the site not for this role
     assert EngagementNumber.objects.get().number == "E-27"
