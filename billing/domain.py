@@ -230,3 +230,85 @@ def early_end_credits(
         if amount > 0:
             credits.append(Credit(key=period.key, period_start=start, months=months, amount=amount))
     return credits
+
+
+# --- Payment of an invoice: the one read model (B4) --------------------------------------------
+#
+# Every door (the pages, the API, the CSV/XLSX exports, the filter forms) reads an invoice's
+# payment through these functions and these words; `billing.selectors.status_q` is the same
+# rule written as a database filter (a test walks every status through all of them).
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"
+    PARTLY_PAID = "partly_paid"
+    UNPAID = "unpaid"
+    CREDITED = "credited"
+
+
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.PAID: "payée",
+    PaymentStatus.PARTLY_PAID: "partiellement payée",
+    PaymentStatus.UNPAID: "non payée",
+    PaymentStatus.CREDITED: "soldée par avoir",
+}
+
+
+def balance(*, total_ttc: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+    """What is left to pay: the invoice less its payments and its credit notes."""
+    return total_ttc - paid - credited
+
+
+def payment_status(*, total_ttc: Decimal, paid: Decimal, credited: Decimal) -> PaymentStatus:
+    """Something left: partly paid or unpaid, as a payment was received or not. Nothing left:
+    settled by credit notes alone (nothing paid), else paid."""
+    if balance(total_ttc=total_ttc, paid=paid, credited=credited) > 0:
+        return PaymentStatus.PARTLY_PAID if paid > 0 else PaymentStatus.UNPAID
+    if paid == 0 and credited > 0:
+        return PaymentStatus.CREDITED
+    return PaymentStatus.PAID
+
+
+def days_overdue(*, due_date: date, left: Decimal, today: date) -> int:
+    """Days past the due date while something is left to pay; 0 otherwise."""
+    return (today - due_date).days if left > 0 and due_date < today else 0
+
+
+def is_overdue(*, due_date: date, left: Decimal, today: date) -> bool:
+    return days_overdue(due_date=due_date, left=left, today=today) > 0
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """Where an invoice's payment stands on `today`, as every door shows it."""
+
+    status: PaymentStatus
+    paid: Decimal
+    credited: Decimal
+    balance: Decimal
+    days_overdue: int
+
+    @property
+    def label(self) -> str:
+        return PAYMENT_STATUS_LABELS[self.status]
+
+    @property
+    def settled(self) -> bool:
+        return self.balance <= 0
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+
+def payment_state(
+    *, total_ttc: Decimal, paid: Decimal, credited: Decimal, due_date: date, today: date
+) -> PaymentState:
+    left = balance(total_ttc=total_ttc, paid=paid, credited=credited)
+    return PaymentState(
+        status=payment_status(total_ttc=total_ttc, paid=paid, credited=credited),
+        paid=paid,
+        credited=credited,
+        balance=left,
+        days_overdue=days_overdue(due_date=due_date, left=left, today=today),
+    )

@@ -6,10 +6,22 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from billing import domain
-from billing.models import Delivery, EngagementNumber, Invoice, InvoiceLine
+from billing.models import CreditNote, Delivery, EngagementNumber, Invoice, InvoiceLine, Payment
 from catalogue import domain as pricing
 from catalogue import selectors as catalogue_selectors
 from contracts import rules
@@ -284,4 +296,92 @@ def collectivites_with_due_items(*, as_of: date) -> QuerySet[Collectivite]:
 def invoice_balance(invoice: Invoice) -> Decimal:
     paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     credited = invoice.credit_notes.aggregate(total=Sum("total_ttc"))["total"] or Decimal("0")
-    return invoice.total_ttc - paid - credited
+    return domain.balance(total_ttc=invoice.total_ttc, paid=paid, credited=credited)
+
+
+# --- The invoices as every door reads them ----------------------------------------------------
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_ZERO = Value(Decimal("0"), output_field=_MONEY)
+
+
+def invoices_with_balance(invoices: QuerySet[Invoice] | None = None) -> QuerySet[Invoice]:
+    """Invoices annotated with `paid`, `credited` and `balance` (`domain.balance`), in one
+    query for a whole list."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    credited = (
+        CreditNote.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("total_ttc"))
+        .values("total")
+    )
+    invoices = Invoice.objects.all() if invoices is None else invoices
+    return invoices.annotate(
+        paid=Coalesce(Subquery(paid, output_field=_MONEY), _ZERO),
+        credited=Coalesce(Subquery(credited, output_field=_MONEY), _ZERO),
+    ).annotate(balance=F("total_ttc") - F("paid") - F("credited"))
+
+
+def status_q(status: domain.PaymentStatus) -> Q:
+    """`domain.payment_status` as a filter over `invoices_with_balance`."""
+    settled, nothing_paid = Q(balance__lte=0), Q(paid=0)
+    return {
+        domain.PaymentStatus.UNPAID: ~settled & nothing_paid,
+        domain.PaymentStatus.PARTLY_PAID: ~settled & ~nothing_paid,
+        domain.PaymentStatus.CREDITED: settled & nothing_paid & Q(credited__gt=0),
+        domain.PaymentStatus.PAID: settled & ~(nothing_paid & Q(credited__gt=0)),
+    }[status]
+
+
+def overdue_q(today: date) -> Q:
+    """`domain.is_overdue` as a filter over `invoices_with_balance`."""
+    return Q(balance__gt=0, due_date__lt=today)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What the pages, the API, the exports and the forms filter invoices by."""
+
+    year: int | None = None
+    collectivite_id: int | None = None
+    statuses: tuple[domain.PaymentStatus, ...] = ()  # any of them; () = all
+    overdue: bool | None = None
+    unpaid_only: bool = False  # something left to pay
+
+
+def invoice_list(*, filters: InvoiceFilters, today: date) -> QuerySet[Invoice]:
+    """The invoices matching `filters`, most recent first, each annotated (`paid`,
+    `credited`, `balance`); `invoice_payment_state` gives what people read of each."""
+    rows = invoices_with_balance(Invoice.objects.select_related("collectivite"))
+    if filters.year is not None:
+        rows = rows.filter(year=filters.year)
+    if filters.collectivite_id is not None:
+        rows = rows.filter(collectivite_id=filters.collectivite_id)
+    if filters.statuses:
+        q = Q()
+        for status in filters.statuses:
+            q |= status_q(status)
+        rows = rows.filter(q)
+    if filters.overdue is not None:
+        rows = rows.filter(overdue_q(today) if filters.overdue else ~overdue_q(today))
+    if filters.unpaid_only:
+        rows = rows.filter(balance__gt=0)
+    return rows.order_by("-issue_date", "-number")
+
+
+def invoice_payment_state(invoice: Invoice, *, today: date) -> domain.PaymentState:
+    """Where an invoice's payment stands (annotated by `invoice_list`, else read now)."""
+    if not hasattr(invoice, "paid"):
+        invoice = invoices_with_balance(Invoice.objects.filter(pk=invoice.pk)).get()
+    return domain.payment_state(
+        total_ttc=invoice.total_ttc,
+        paid=invoice.paid,
+        credited=invoice.credited,
+        due_date=invoice.due_date,
+        today=today,
+    )

@@ -11,7 +11,7 @@ collectivité's invoice is a 404 (DESIGN §2)."""
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
@@ -19,15 +19,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    DecimalField,
-    F,
-    OuterRef,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,16 +29,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors, services
 from billing.forms import (
-    OVERDUE,
-    PAID,
-    PARTLY_PAID,
-    UNPAID,
     BillingRunForm,
     CreditNoteForm,
     InvoiceFilterForm,
     PaymentForm,
 )
 from billing.models import BillingRun, CreditNote, Invoice, Payment
+from contracts import rules
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
 from portal.forms import add_service_errors
 from portal.models import Role, User
@@ -66,13 +57,6 @@ PDF_FAILED = (
     "Les documents de la facture {number} (PDF, Factur-X) ne peuvent être produits : {reason}"
 )
 
-# People read dates and amounts; these are the statuses they read (an overdue invoice also
-# says how late it is).
-STATUS_PAID = "payée"
-STATUS_CREDITED = "soldée par avoir"
-STATUS_PARTLY_PAID = "partiellement payée"
-STATUS_UNPAID = "non payée"
-
 
 def reads_billing(user: User) -> bool:
     """Finance runs billing; the syndicate's administrators follow it."""
@@ -81,57 +65,13 @@ def reads_billing(user: User) -> bool:
 
 # --- Reads -------------------------------------------------------------------------------------
 
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-def _with_balance(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Invoices with what was paid, credited and is left to pay (`selectors.invoice_balance`
-    for a whole list, in one query)."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    credited = (
-        CreditNote.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("total_ttc"))
-        .values("total")
-    )
-    zero = Value(Decimal("0"), output_field=_MONEY)
-    return invoices.annotate(
-        paid=Coalesce(Subquery(paid, output_field=_MONEY), zero),
-        credited=Coalesce(Subquery(credited, output_field=_MONEY), zero),
-    ).annotate(balance=F("total_ttc") - F("paid") - F("credited"))
-
-
-def _filter_status(invoices: QuerySet[Invoice], status: str, today: date) -> QuerySet[Invoice]:
-    if status == PAID:
-        return invoices.filter(balance__lte=0)
-    if status == PARTLY_PAID:
-        return invoices.filter(balance__gt=0, paid__gt=0)
-    if status == UNPAID:
-        return invoices.filter(balance__gt=0, paid=0)
-    if status == OVERDUE:
-        return invoices.filter(balance__gt=0, due_date__lt=today)
-    return invoices
-
-
-def _status(invoice: Invoice, *, paid: Decimal, balance: Decimal, today: date) -> dict:
-    """What people read of an invoice's payment: its status and, when overdue, how late."""
-    if balance <= 0:
-        label = STATUS_PAID if paid > 0 else STATUS_CREDITED
-        return {"label": label, "settled": True, "days_overdue": 0}
-    label = STATUS_PARTLY_PAID if paid > 0 else STATUS_UNPAID
-    days = (today - invoice.due_date).days if invoice.due_date < today else 0
-    return {"label": label, "settled": False, "days_overdue": days}
-
 
 def _rows(invoices, today: date) -> list[Invoice]:
+    """Each invoice with `status`, where its payment stands (`selectors.invoice_payment_state`:
+    the same words as the API and the exports)."""
     rows = list(invoices)
     for row in rows:
-        row.status = _status(row, paid=row.paid, balance=row.balance, today=today)
+        row.status = selectors.invoice_payment_state(row, today=today)
     return rows
 
 
@@ -305,14 +245,8 @@ def invoices_backoffice(request):
     today = timezone.localdate()
     years = list(Invoice.objects.order_by("-year").values_list("year", flat=True).distinct())
     form = InvoiceFilterForm(request.GET or None, years=years)
-    filters = form.filters()
-    invoices = _with_balance(Invoice.objects.select_related("collectivite"))
-    if filters.get("year"):
-        invoices = invoices.filter(year=filters["year"])
-    if filters.get("collectivite"):
-        invoices = invoices.filter(collectivite=filters["collectivite"])
-    invoices = _filter_status(invoices, filters.get("status") or "", today)
-    page = _page(request, invoices.order_by("-issue_date", "-number"))
+    invoices = selectors.invoice_list(filters=form.filters(), today=today)
+    page = _page(request, invoices)
     return render(
         request,
         "billing/invoices.html",
@@ -331,9 +265,12 @@ def invoices_backoffice(request):
 def invoices_unpaid(request):
     """Invoices with something left to pay; overdue ones first (due date passed)."""
     today = timezone.localdate()
-    unpaid = _with_balance(Invoice.objects.select_related("collectivite")).filter(balance__gt=0)
-    overdue = unpaid.filter(due_date__lt=today).order_by("due_date", "number")
-    pending = unpaid.filter(due_date__gte=today).order_by("due_date", "number")
+    overdue = selectors.invoice_list(
+        filters=selectors.InvoiceFilters(overdue=True), today=today
+    ).order_by("due_date", "number")
+    pending = selectors.invoice_list(
+        filters=selectors.InvoiceFilters(unpaid_only=True, overdue=False), today=today
+    ).order_by("due_date", "number")
     return render(
         request,
         "billing/unpaid.html",
@@ -367,9 +304,8 @@ def _invoice_page(
     credit_notes = list(
         invoice.credit_notes.select_related("issued_by").prefetch_related("lines").order_by("id")
     )
-    paid = sum((p.amount for p in payments), Decimal("0"))
-    credited = sum((n.total_ttc for n in credit_notes), Decimal("0"))
-    balance = selectors.invoice_balance(invoice)
+    state = selectors.invoice_payment_state(invoice, today=today)
+    paid, credited, balance = state.paid, state.credited, state.balance
     can_act = is_syndicate_finance(request.user)
     if can_act and balance > 0 and payment_form is None:
         payment_form = PaymentForm(initial={"paid_on": today, "amount": _amount_text(balance)})
@@ -383,7 +319,9 @@ def _invoice_page(
             "lines": [
                 {
                     "line": line,
-                    "last_day": line.period_end - timedelta(days=1) if line.period_end else None,
+                    "last_day": rules.last_covered_day(line.period_end)
+                    if line.period_end
+                    else None,
                     "creditable": left,
                     "vat": _vat_text(line),
                 }
@@ -394,7 +332,7 @@ def _invoice_page(
             "paid": paid,
             "credited": credited,
             "balance": balance,
-            "status": _status(invoice, paid=paid, balance=balance, today=today),
+            "status": state,
             "can_act": can_act,
             "payment_form": payment_form if can_act and balance > 0 else None,
             "credit_form": credit_form if can_act else None,
@@ -543,7 +481,6 @@ def _tenant_invoices_page(request, form=None, status=200):
     from portal.access import roles_in
 
     today = timezone.localdate()
-    own = Invoice.objects.filter(collectivite=request.tenant)
     years = engagements.engagement_years(today)
     can_give = bool(
         roles_in(request.user, request.tenant).intersection(engagements.ENGAGEMENT_ROLES)
@@ -552,7 +489,13 @@ def _tenant_invoices_page(request, form=None, status=200):
         request,
         "billing/tenant_invoices.html",
         {
-            "rows": _rows(_with_balance(own).order_by("-issue_date", "-number"), today),
+            "rows": _rows(
+                selectors.invoice_list(
+                    filters=selectors.InvoiceFilters(collectivite_id=request.tenant.pk),
+                    today=today,
+                ),
+                today,
+            ),
             "credit_notes": list(
                 CreditNote.objects.filter(invoice__collectivite=request.tenant)
                 .select_related("invoice")

@@ -96,3 +96,8 @@ def coterm_months(activation_date: date, addition_date: date) -> int:
     the month of the addition counted."""
     _, year_end = contract_year(activation_date, addition_date)
     return months_between(first_of_month(addition_date), year_end)
+
+
+def last_covered_day(end_exclusive: date) -> date:
+    """DESIGN §4: end dates are exclusive; people are shown the last day covered."""
+    return end_exclusive - timedelta(days=1)

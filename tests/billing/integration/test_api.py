@@ -178,7 +178,7 @@ def test_invoice_list_and_filters(year, tenant, finance):
         "amount_credited": "48.00",
         "balance": "192.00",
         "status": "unpaid",
-        "status_label": "impayée",
+        "status_label": "non payée",
         "overdue": True,
         "pdf_available": False,
         "created_at": utc_iso(date(2026, 4, 1)),
@@ -349,7 +349,7 @@ def test_credit_notes_issued_listed_and_refused(year, tenant, finance):
     first = finance.get(f"/invoices/{year.first.pk}").json()
     assert (first["status"], first["status_label"], first["balance"]) == (
         "credited",
-        "annulée par avoir",
+        "soldée par avoir",
         "0.00",
     )
     assert [i["number"] for i in finance.get("/invoices?status=credited").json()["items"]] == [

@@ -163,7 +163,8 @@ def test_an_agent_sees_the_numbers_but_no_form(subscribed, make_member, tenant_c
         text = page_text(site.get("/factures/"))
         assert "Exercice 2027 : E-27" in text
         assert "Enregistrer le numéro d'engagement" not in text
-        assert site.post(
-            "/factures/engagement/", {"budget_year": "2027", "number": "X"}
-        ).status_code == 404  # a page of the site not for this role
+        assert (
+            site.post("/factures/engagement/", {"budget_year": "2027", "number": "X"}).status_code
+            == 404
+        )  # a page of the site not for this role
     assert EngagementNumber.objects.get().number == "E-27"

@@ -161,7 +161,7 @@ def expected_csv(tenant: Collectivite, other: Collectivite) -> bytes:
         f"{tenant.siret};1 place de la Mairie;50100;Testville;MAIRIE-01;BC-2026-118;"
         "Messagerie BlueMind 2 Go;01/03/2026;28/02/2027;"
         f"240,00;0,00;0,00;{NO_OTHER_RATE};240,00;0,00;240,00;{EXEMPT};"
-        "impayée;0,00;48,00;192,00",
+        "non payée;0,00;48,00;192,00",
         "facture;FAC-2026-00002;01/06/2026;01/07/2026;;Commune Autre;"
         f"{other.siret};2 rue de l'Église;50200;Autreville;;ENG-77;"
         "Sauvegarde externalisée;01/05/2026;30/04/2027;"
@@ -229,7 +229,7 @@ def test_the_xlsx_has_typed_cells(year, tenant, other_tenant):
     ]:
         amount = cell(first, title)
         assert (amount.data_type, amount.value, amount.number_format) == ("n", value, "#,##0.00")
-    assert cell(first, "État du paiement").value == "impayée"
+    assert cell(first, "État du paiement").value == "non payée"
 
     second = sheet[3]
     assert [cell(second, t).value for t in ("HT TVA 20 %", "TVA 20 %", "Total TTC")] == [
@@ -294,22 +294,6 @@ def test_progress_runs_from_0_to_100(year):
     seen: list[int] = []
     _export(progress=seen.append)
     assert seen == [0, 5, 10, 40, 70, 100]
-
-
-@pytest.mark.parametrize(
-    ("total", "paid", "credited", "status"),
-    [
-        ("100.00", "0", "0", "unpaid"),
-        ("100.00", "40.00", "0", "partly_paid"),
-        ("100.00", "40.00", "60.00", "paid"),
-        ("100.00", "100.00", "0", "paid"),
-        ("100.00", "0", "100.00", "credited"),
-        ("100.00", "0", "30.00", "unpaid"),
-        ("0.00", "0", "0", "paid"),
-    ],
-)
-def test_payment_status(total, paid, credited, status):
-    assert exports.payment_status(Decimal(total), Decimal(paid), Decimal(credited)) == status
 
 
 # --- The background job ----------------------------------------------------------------------
