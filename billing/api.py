@@ -56,14 +56,9 @@ LINE_NOT_IN_INVOICE = "Cette ligne n'appartient pas à cette facture."
 LINE_TWICE = "Cette ligne figure deux fois."
 LINE_FULLY_CREDITED = "Cette ligne est déjà entièrement créditée."
 AMOUNT_NOT_POSITIVE = "Le montant doit être positif."
-RUN_IN_FUTURE = (
-    "La date de facturation ne peut être postérieure à aujourd'hui ({today}) : les factures "
-    "portent cette date. Un aperçu est possible à toute date."
-)
-RUN_BEFORE_LAST_INVOICE = (
-    "Une facture est déjà émise au {last} : la numérotation suit l'ordre des dates, la date "
-    "de facturation ne peut être antérieure. Un aperçu est possible à toute date."
-)
+RUN_IN_FUTURE = domain.RUN_IN_FUTURE  # the run's date checks are the service's
+RUN_BEFORE_LAST_INVOICE = domain.RUN_BEFORE_LAST_INVOICE
+PDF_PENDING = "Le PDF de la pièce {number} est en préparation : réessayez dans quelques instants."
 FILE_NOT_READY = "Fichier indisponible : l'export n'est pas terminé."
 EXPORT_KINDS = {
     "csv": "text/csv; charset=utf-8",
@@ -502,12 +497,17 @@ def invoice_read(request, invoice_id: int):
 def invoice_pdf(request, invoice_id: int):
     _require(request, is_syndicate_finance)
     invoice = _invoice_or_404(invoice_id)
-    from billing.documents import BillingDocumentError
+    from billing.documents import BillingDocumentError, invoice_facturx_xml
 
-    try:
-        data = exports.invoice_pdf_bytes(invoice)
-    except BillingDocumentError as exc:
-        raise _document_error(exc) from exc
+    data = exports.stored_pdf(invoice)
+    if data is None:
+        # Never rendered in a request: a task renders it (its failure recorded, retried).
+        try:
+            invoice_facturx_xml(invoice)  # a document that cannot be built is said now
+        except BillingDocumentError as exc:
+            raise _document_error(exc) from exc
+        services.invoice_render_queue(invoice=invoice)
+        raise HttpError(409, PDF_PENDING.format(number=invoice.number))
     return _inline(data, f"{invoice.number}.pdf", PDF_TYPE)
 
 
@@ -742,14 +742,6 @@ def billing_run_create(request, payload: BillingRunIn):
     _require(request, is_syndicate_finance)
     today = timezone.localdate()
     as_of = payload.as_of or today
-    if not payload.dry_run:
-        last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
-        if as_of > today:
-            raise ValidationError({"as_of": RUN_IN_FUTURE.format(today=f"{today:%d/%m/%Y}")})
-        if last is not None and as_of < last:
-            raise ValidationError(
-                {"as_of": RUN_BEFORE_LAST_INVOICE.format(last=f"{last:%d/%m/%Y}")}
-            )
     run = services.billing_run_start(
         as_of=as_of, dry_run=payload.dry_run, requested_by=request.user
     )

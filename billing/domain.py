@@ -312,3 +312,25 @@ def payment_state(
         balance=left,
         days_overdue=days_overdue(due_date=due_date, left=left, today=today),
     )
+
+
+# --- The date of a billing run (B1, B4) -------------------------------------------------------
+
+RUN_IN_FUTURE = (
+    "La date de facturation ne peut être postérieure à aujourd'hui ({today}) : les factures "
+    "portent cette date. Un aperçu est possible à toute date."
+)
+RUN_BEFORE_LAST_INVOICE = (
+    "Une facture est déjà émise au {last} : la numérotation suit l'ordre des dates, la date "
+    "de facturation ne peut être antérieure. Un aperçu est possible à toute date."
+)
+
+
+def run_date_error(*, as_of: date, today: date, last_issue: date | None) -> str:
+    """Why a run (not a preview) cannot be dated `as_of`, or "": invoices carry the run's date
+    and numbers follow dates (B4), so neither in the future nor before the last invoice."""
+    if as_of > today:
+        return RUN_IN_FUTURE.format(today=f"{today:%d/%m/%Y}")
+    if last_issue is not None and as_of < last_issue:
+        return RUN_BEFORE_LAST_INVOICE.format(last=f"{last_issue:%d/%m/%Y}")
+    return ""

@@ -428,12 +428,19 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
 
 
 def credit_note_pdf_bytes(note: CreditNote) -> bytes:
-    """The stored PDF, or rendered now when missing (`billing.services` has no render of
-    credit notes to store it with)."""
-    from billing.documents import credit_note_pdf
+    """The stored PDF, rendered (and stored) first when missing."""
+    from billing import services
 
     data = _stored(note.pdf)
-    return data if data is not None else credit_note_pdf(note)
+    if data is None:
+        services.credit_note_render(note)
+        data = _stored(note.pdf)
+    return data
+
+
+def stored_pdf(document: Invoice | CreditNote) -> bytes | None:
+    """The stored PDF of an invoice or a credit note, None when it is not (yet) there."""
+    return _stored(document.pdf)
 
 
 def _zip_member(name: str, day: date) -> zipfile.ZipInfo:

@@ -304,11 +304,9 @@ def credit_note_render_queue(*, note: CreditNote) -> None:
 # --- Runs ------------------------------------------------------------------------------------
 
 
-RUN_IN_FUTURE = "La date de facturation ne peut pas être dans le futur (sauf pour un aperçu)."
-RUN_BEFORE_LAST_INVOICE = (
-    "Une facture a déjà été émise le {date} : une nouvelle campagne ne peut être datée d'avant "
-    "(les numéros suivent l'ordre des dates)."
-)
+# The run's date checks: one set of messages, the domain's (the pages and the API show them).
+RUN_IN_FUTURE = domain.RUN_IN_FUTURE
+RUN_BEFORE_LAST_INVOICE = domain.RUN_BEFORE_LAST_INVOICE
 PAYMENT_DATE_ERROR = (
     "La date du mandat doit être comprise entre l'émission de la facture et aujourd'hui."
 )
@@ -319,13 +317,10 @@ def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) 
     from billing.tasks import billing_run_execute
 
     if not dry_run:
-        if as_of > timezone.localdate():
-            raise ValidationError({"as_of": RUN_IN_FUTURE})
         last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
-        if last is not None and as_of < last:
-            raise ValidationError(
-                {"as_of": RUN_BEFORE_LAST_INVOICE.format(date=f"{last:%d/%m/%Y}")}
-            )
+        error = domain.run_date_error(as_of=as_of, today=timezone.localdate(), last_issue=last)
+        if error:
+            raise ValidationError({"as_of": error})
     run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
     transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
     return run

@@ -125,30 +125,28 @@ def _stored(field):
         return None
 
 
-def _invoice_pdf(invoice: Invoice):
-    """The stored PDF (with its Factur-X XML); rendered and stored first when missing."""
+PDF_PENDING = "Le PDF de la pièce {number} est en préparation : réessayez dans quelques instants."
+
+
+def _invoice_pdf(request, invoice: Invoice, *, back: str):
+    """The stored PDF (with its Factur-X XML). When it is missing, a task renders it (never
+    the request) and the person is asked to come back."""
     handle = _stored(invoice.pdf)
-    if handle is None:
-        services.invoice_render(invoice)
-        handle = _stored(invoice.pdf)
-        if handle is None:
-            raise Http404
-    return _document_response(handle, f"{invoice.number}.pdf")
+    if handle is not None:
+        return _document_response(handle, f"{invoice.number}.pdf")
+    services.invoice_render_queue(invoice=invoice)
+    messages.info(request, PDF_PENDING.format(number=invoice.number))
+    return redirect(back)
 
 
 def _credit_note_pdf(request, note: CreditNote, *, back: str):
-    """The stored PDF, or rendered on demand from the issued rows (which never change)."""
-    from billing.documents import BillingDocumentError, credit_note_pdf
-
+    """The stored PDF, or, when missing, rendered by a task as above."""
     handle = _stored(note.pdf)
     if handle is not None:
         return _document_response(handle, f"{note.number}.pdf")
-    try:
-        return _document_response(credit_note_pdf(note), f"{note.number}.pdf")
-    except BillingDocumentError:
-        logger.exception("Credit note %s: the PDF cannot be rendered", note.number)
-        messages.error(request, CREDIT_NOTE_PDF_UNAVAILABLE.format(number=note.number))
-        return redirect(back)
+    services.credit_note_render_queue(note=note)
+    messages.info(request, PDF_PENDING.format(number=note.number))
+    return redirect(back)
 
 
 # --- Back-office: billing runs -----------------------------------------------------------------
@@ -415,14 +413,11 @@ def invoice_credit_note_issue(request, pk: int):
 @staff_required(is_syndicate_finance)
 @require_GET
 def invoice_backoffice_pdf(request, pk: int):
-    from billing.documents import BillingDocumentError
-
     invoice = _invoice_or_404(pk)
-    try:
-        return _invoice_pdf(invoice)
-    except BillingDocumentError as exc:
-        messages.error(request, PDF_FAILED.format(number=invoice.number, reason=exc))
-        return redirect("invoice_backoffice", pk=invoice.pk)
+    if invoice.pdf_error and not invoice.pdf:
+        # The last render failed (recorded by its task, which retries it): say why.
+        messages.error(request, PDF_FAILED.format(number=invoice.number, reason=invoice.pdf_error))
+    return _invoice_pdf(request, invoice, back=f"/factures/{invoice.pk}/")
 
 
 @staff_required(is_syndicate_finance)
@@ -549,17 +544,10 @@ def engagement_number_give(request):
 @member_required()
 @require_GET
 def invoice_pdf(request, pk: int):
-    from billing.documents import BillingDocumentError
-
     invoice = Invoice.objects.filter(collectivite=request.tenant, pk=pk).first()
     if invoice is None:
         raise Http404
-    try:
-        return _invoice_pdf(invoice)
-    except BillingDocumentError:
-        logger.exception("Invoice %s: the PDF cannot be rendered", invoice.number)
-        messages.error(request, PDF_UNAVAILABLE.format(number=invoice.number))
-        return redirect("invoices")
+    return _invoice_pdf(request, invoice, back="invoices")
 
 
 @member_required()

@@ -19,6 +19,7 @@ from billing.api import (
     LINE_FULLY_CREDITED,
     LINE_NOT_IN_INVOICE,
     LINE_TWICE,
+    PDF_PENDING,
     RUN_BEFORE_LAST_INVOICE,
     RUN_IN_FUTURE,
 )
@@ -271,7 +272,13 @@ def test_invoice_detail(year, other_tenant, finance):
     assert first["lines"][0]["creditable"] == "192.00"
 
 
-def test_invoice_pdf_and_xml(year, finance):
+def test_invoice_pdf_and_xml(year, finance, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # rendered by its task, not here
+        pending = finance.get(f"/invoices/{year.second.pk}/pdf")
+    assert (pending.status_code, pending.json()) == (
+        409,
+        {"detail": PDF_PENDING.format(number="FAC-2026-00002")},
+    )
     response = finance.get(f"/invoices/{year.second.pk}/pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
