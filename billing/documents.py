@@ -22,7 +22,7 @@ reason and `VATEX-EU-O` as code, without a rate. VAT is rounded at the line and 
 category, as `billing.services` computes the stored totals; the XML carries the stored totals
 and refuses to be built when they disagree with the lines.
 
-Rendering reuses the contract PDFs' machinery (`contracts.documents.render_pdf`: the shared
+Rendering goes through the portal's PDF engine (`portal.pdf.render_pdf`: the shared
 font configuration and parsed stylesheets, here `pdf.css` then `pdf-billing.css`, the
 local-only URL fetcher, the PDF dates taken from the document). The Factur-X step writes its
 own dates (PDF info, XMP, the attachment): they are pinned to the issue date too, so that
@@ -41,8 +41,11 @@ from typing import Any
 from billing import domain
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from catalogue.models import BillingUnit
-from contracts.documents import _last_covered_day, _percent, _syndicate_context, render_pdf
+from contracts.rules import last_covered_day as _last_covered_day
 from portal.domain import siret_display
+from portal.pdf import percent as _percent
+from portal.pdf import render_pdf
+from portal.pdf import syndicate_context as _syndicate_context
 
 CENT = Decimal("0.01")
 CURRENCY = "EUR"
@@ -472,21 +475,84 @@ def _facturx_clock(moment: datetime) -> Iterator[None]:
         library._get_pdf_timestamp, library._get_metadata_timestamp = original_pdf, original_xmp
 
 
+PDF_VARIANT = "pdf/a-3b"  # WeasyPrint's: sRGB OutputIntent, trailer /ID, PDF/A XMP
+PRODUCER = "Portail des services numériques (WeasyPrint, factur-x)"
+
+
 def _embed_facturx(pdf: bytes, xml: bytes, *, issued: date, metadata: dict[str, str]) -> bytes:
-    from facturx import generate_from_binary
+    """Attach the Factur-X XML to the PDF/A-3B that WeasyPrint rendered, keeping it PDF/A-3B:
+    the OutputIntent and the trailer /ID are kept (the writer is cloned from WeasyPrint's
+    PDF), the XML is an associated file (/AF, AFRelationship /Data, MIME type text/xml), and
+    the XMP metadata (PDF/A identification, the Factur-X extension schema) says what the
+    information dictionary says — title, author, subject, keywords, producer, creator tool
+    and dates."""
+    import io
+
+    from facturx import facturx as library
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
 
     with _facturx_lock, _facturx_clock(datetime.combine(issued, time(), tzinfo=UTC)):
-        return generate_from_binary(
-            pdf,
+        writer = PdfWriter(clone_from=io.BytesIO(pdf))
+        writer._header = b"%PDF-1.7"  # PDF/A-3 is based on PDF 1.7 (pypdf would write 1.3)
+        library._facturx_update_metadata_add_attachment(
+            writer,
             xml,
-            flavor=FACTURX_FLAVOR,
-            level=FACTURX_LEVEL,
-            # `xml` comes from `_cii_xml`, which has just checked these very bytes against the
-            # XSD: once per document is enough.
-            check_xsd=False,
-            pdf_metadata=metadata,
+            dict(metadata),
+            FACTURX_FLAVOR,
+            FACTURX_LEVEL,
             lang="fr-FR",
+            afrelationship="data",
+            xmp_compression=False,
         )
+        xmp = _xmp(library, metadata)
+    stream = DecodedStreamObject()
+    stream.update(
+        {NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")}
+    )
+    stream.set_data(xmp)
+    writer._replace_object(writer._root_object.raw_get("/Metadata"), stream)
+    writer.add_metadata({"/Producer": PRODUCER})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _xmp(library, metadata: dict[str, str]) -> bytes:
+    """The factur-x library's XMP (PDF/A-3B identification, Factur-X extension schema) with
+    our producer and the keywords, which it leaves out (PDF/A: Info and XMP agree)."""
+    from lxml import etree
+
+    generated = library.generate_xmp_object(
+        {
+            "pdfa3_flavor": "B",
+            "title": metadata.get("title", ""),
+            "author": metadata.get("author", ""),
+            "subject": metadata.get("subject", ""),
+            "producer": PRODUCER,
+            "creator_tool": library.CREATOR,
+            "timestamp": library._get_metadata_timestamp(),
+            "version": "1.0",
+            "urn": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+            "documenttype": "INVOICE",
+            "xml_filename": library.FACTURX_FILENAME,
+            "xmp_level": library.FACTURX_LEVEL2xmp[FACTURX_LEVEL],
+        }
+    )
+    root = etree.fromstring(etree.tostring(generated))  # a plain tree (not objectify's)
+    pdf_ns = "http://ns.adobe.com/pdf/1.3/"
+    producer = root.find(f".//{{{pdf_ns}}}Producer")
+    keywords = etree.SubElement(producer.getparent(), f"{{{pdf_ns}}}Keywords")
+    keywords.text = metadata.get("keywords", "")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    for description in root.iter(f"{{{rdf}}}Description"):
+        description.set(f"{{{rdf}}}about", "")  # PDF/A: every description is about this PDF
+    body = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+    return (
+        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        + body
+        + b'\n<?xpacket end="w"?>'
+    )
 
 
 def _iban_display(iban: str) -> str:
@@ -580,7 +646,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/invoice.html", context, stylesheets=BILLING_STYLESHEETS)
+    pdf = render_pdf(
+        "pdf/invoice.html", context, stylesheets=BILLING_STYLESHEETS, pdf_variant=PDF_VARIANT
+    )
     return _embed_facturx(
         pdf, xml, issued=invoice.issue_date, metadata=_pdf_metadata(invoice, title, invoice)
     )
@@ -618,7 +686,9 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/credit_note.html", context, stylesheets=BILLING_STYLESHEETS)
+    pdf = render_pdf(
+        "pdf/credit_note.html", context, stylesheets=BILLING_STYLESHEETS, pdf_variant=PDF_VARIANT
+    )
     return _embed_facturx(
         pdf,
         xml,
