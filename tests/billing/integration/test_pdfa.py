@@ -71,7 +71,7 @@ def test_the_xmp_says_pdf_a_3b_and_agrees_with_the_information_dictionary(pdf):
         assert meta[_key("xmp", "CreatorTool")] == str(info.Creator)
         for xmp_key, info_key in (("CreateDate", "/CreationDate"), ("ModifyDate", "/ModDate")):
             in_xmp = datetime.fromisoformat(meta[_key("xmp", xmp_key)])
-            in_info = datetime.strptime(str(info[info_key]), "D:%Y%m%d%H%M%S+00'00'")
+            in_info = datetime.strptime(str(info[info_key]), "D:%Y%m%d%H%M%S+00'00'")  # noqa: DTZ007 - UTC, said by the suffix
             assert in_xmp == in_info.replace(tzinfo=UTC)
 
 
