@@ -313,7 +313,12 @@ PAYMENT_DATE_ERROR = (
 
 
 @transaction.atomic
-def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) -> BillingRun:
+def billing_run_start(
+    *, as_of: date, dry_run: bool, requested_by: User | None, inline: bool = False
+) -> BillingRun:
+    """Start a run as of `as_of` (its date checks: `domain.run_date_error`), executed by the
+    Celery tasks once committed — or, with `inline`, left for the caller to execute in its
+    own process (`billing_run_execute_inline`: `manage.py billing_run --inline`)."""
     from billing.tasks import billing_run_execute
 
     if not dry_run:
@@ -322,8 +327,20 @@ def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) 
         if error:
             raise ValidationError({"as_of": error})
     run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
-    transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
+    if not inline:
+        transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
     return run
+
+
+def billing_run_execute_inline(run: BillingRun) -> BillingRun:
+    """A run executed in this process, without a worker, as the tasks do (idempotent)."""
+    ids = billing_run_prepare(run)
+    run.refresh_from_db()
+    if run.status == BillingRun.Status.FAILED:
+        return run
+    for collectivite_id in ids:
+        billing_run_collectivite(run, collectivite_id)
+    return billing_run_finish(run)
 
 
 def billing_run_prepare(run: BillingRun) -> list[int]:
