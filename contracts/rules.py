@@ -18,7 +18,8 @@ NOTICE_MONTHS = 2
 
 def add_months(day: date, months: int) -> date:
     """2026-01-31 + 1 month = 2026-02-28 (clamped)."""
-    return day + relativedelta(months=months)
+    moved: date = day + relativedelta(months=months)
+    return moved
 
 
 def first_of_month(day: date) -> date:
