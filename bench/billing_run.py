@@ -72,7 +72,6 @@ def populate(collectivites: int, subscriptions: int) -> None:
             "name": "Syndicat du banc d'essai",
             "short_name": "Banc",
             "siret": "25500012300016",
-            "vat_number": "FR" + f"{(12 + 3 * (255000123 % 97)) % 97:02d}" + "255000123",
             "address": "1 rue du Banc",
             "postcode": "50000",
             "city": "Saint-Lô",
