@@ -662,6 +662,7 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
     totals = _checked_totals(credit_note, groups)
     xml = _credit_note_xml(credit_note, lines, groups, totals)
     exemptions = _exemptions(groups)
+    positions = _positions(invoice)
     title = f"Avoir n° {credit_note.number}"
     context = {
         "credit_note": credit_note,
@@ -675,6 +676,8 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         "rows": [
             {
                 "line": line,
+                "position": positions[line.invoice_line_id],
+                "last_day": _last_covered_day(line.period_end) if line.period_end else None,
                 "vat": _vat_label(
                     line.invoice_line.vat_rate, line.invoice_line.vat_exemption, exemptions
                 ),
