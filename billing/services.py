@@ -375,14 +375,17 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
     try:
         if run.dry_run:
             items = selectors.due_items(collectivite=collectivite, as_of=run.as_of)
-            if items:
+            # One preview entry per invoice the run would issue (B8: per VAT treatment).
+            groups = domain.split_by_vat_treatment(items, lambda item: item.vat_rate)
+            for treatment, group in groups.items():
                 _append(
                     run,
                     "preview",
                     {
                         "collectivite": collectivite.name,
-                        "lines": len(items),
-                        "total_ht": str(_totals(items)[0]),
+                        "lines": len(group),
+                        "total_ht": str(_totals(group)[0]),
+                        "vat": domain.VAT_TREATMENT_LABELS[treatment],
                     },
                 )
         else:

@@ -297,3 +297,41 @@ def test_a_reduction_at_20_percent_credits_its_vat(catalogue, tenant):
     )
     assert note.invoice == year2
     assert_valid(documents.credit_note_facturx_xml(note))
+
+
+def test_a_taxed_delivery_goes_on_its_own_invoice_with_its_engagement(catalogue, tenant):
+    # A training billed at 20 % (a delivery recorded by another app) next to outside-VAT mail.
+    training = Offer.objects.create(
+        family=catalogue.mail.family,
+        code="formation-jour",
+        name="Formation (journée)",
+        system="none",
+        billing_unit="day",
+    )
+    TariffLine.objects.create(
+        schedule=catalogue.schedule,
+        offer=training,
+        unit_price=Decimal("450.00"),
+        vat_rate=Decimal("0.2000"),
+    )
+    order(tenant, catalogue.mail, 10, date(2026, 3, 17))
+    services.delivery_record(
+        collectivite=tenant,
+        offer=training,
+        quantity=Decimal("2"),
+        delivered_on=date(2026, 3, 25),
+        source="training:session:9",
+        label="Formation des référents visio",
+        po_number="ENG-2026-FORMATION-0042",
+    )
+    outside, taxed = issue(tenant, date(2026, 4, 1))
+    assert [line.source.split(":")[0] for line in outside.lines.all()] == ["year"]
+    [line] = taxed.lines.all()
+    assert (line.amount, line.vat_rate, line.po_number) == (
+        Decimal("900.00"),
+        Decimal("0.2000"),
+        "ENG-2026-FORMATION-0042",
+    )
+    assert (taxed.total_vat, taxed.total_ttc) == (Decimal("180.00"), Decimal("1080.00"))
+    for invoice in (outside, taxed):
+        assert_valid(documents.invoice_facturx_xml(invoice))
