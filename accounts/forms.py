@@ -6,6 +6,7 @@ from django import forms
 
 from accounts import domain, services
 from contracts.forms import DATE_WIDGET
+from portal.bounds import SaneDateField
 
 
 class AccountCreateForm(forms.Form):
@@ -85,7 +86,7 @@ class RefuseForm(forms.Form):
 
 class TrainingForm(forms.Form):
     membership = forms.TypedChoiceField(label="Référent visio", coerce=int)
-    trained_on = forms.DateField(label="Formation suivie le", widget=DATE_WIDGET)
+    trained_on = SaneDateField(label="Formation suivie le", widget=DATE_WIDGET)
 
     def __init__(self, *args, referents=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,8 +3,8 @@ with its export window, restore, purge, usage and its warnings, quota requests.
 
 Every function runs in the collectivité's schema (the tenant's request, or
 `schema_context(collectivite.schema_name)` for the syndicate's pages and jobs) and is given
-the collectivité explicitly. Work in the real systems is queued with `transaction.on_commit`
-(accounts/tasks.py), never done inside a request.
+the collectivité explicitly. Work in the real systems is queued through the outbox
+(`portal.outbox`, then accounts/tasks.py), never done inside a request.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from accounts import domain
 from accounts.connectors.base import AccountSpec
@@ -30,6 +29,7 @@ from contracts.models import Subscription
 from portal import notifications
 from portal.events import audit_record
 from portal.models import Collectivite, Membership, Role, User
+from portal.outbox import outbox_send
 from portal.services import site_url
 
 KIND_OF_SYSTEM = {
@@ -39,6 +39,10 @@ KIND_OF_SYSTEM = {
     "bigbluebutton": Kind.VISIO,
 }
 
+SUSPENDED = (
+    "Les comptes de votre collectivité sont suspendus pour défaut de paiement : aucun compte "
+    "ne peut être créé avant l'enregistrement du règlement."
+)
 NOT_SUBSCRIBED = (
     "Votre collectivité n'a pas d'abonnement en cours à « {offer} » : commandez-le depuis le "
     "catalogue avant de créer des comptes."
@@ -199,17 +203,10 @@ def _mail_context(account: ServiceAccount, collectivite: Collectivite) -> dict:
 
 
 def _queue(operation: str, account: ServiceAccount) -> None:
-    """Send the provisioning task once the transaction commits, from the account's schema
-    (the commit may come after a back-office view has left it)."""
-    pk, schema = account.pk, connection.schema_name
-    transaction.on_commit(lambda: _send(schema, pk, operation))
-
-
-def _send(schema: str, pk: int, operation: str) -> None:
-    from accounts import tasks
-
-    with schema_context(schema):
-        tasks.provision.delay(pk, operation)
+    """Record the provisioning task in this transaction (the outbox sends it once it commits,
+    from the account's schema — the commit may come after a back-office view has left it —
+    and again later if the broker was away)."""
+    outbox_send("accounts.tasks.provision", account.pk, operation)
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -270,6 +267,10 @@ def account_create(
         raise ValidationError(errors)
     if kind == Kind.VISIO and not referent_trained(collectivite):
         raise ValidationError(TRAINING_REQUIRED, code="training_required")
+    from lifecycle.services.suspension import suspended
+
+    if suspended(collectivite):  # L2: no new account while the others are disabled
+        raise ValidationError(SUSPENDED, code="suspended")
     # Serialise creations of one offer so two administrators cannot both take the last seat.
     Offer.objects.select_for_update().filter(pk=offer.pk).first()
     _check_capacity(collectivite, offer, today)
@@ -373,6 +374,19 @@ def account_close(
     notifications.notify(
         template="account_closed", to=[account.email, *_admins(collectivite)], context=context
     )
+    if account.closed_by is not None:  # L3: closed by a person, the syndicate is told
+        from lifecycle.services.notices import account_closed_notice
+
+        account_closed_notice(
+            collectivite=collectivite,
+            reference=f"account:{account.pk}:{today:%Y%m%d}",
+            holder=account.display_name,
+            service=account.get_kind_display(),
+            login=account.login,
+            closed_by=account.closed_by,
+            closed_on=today,
+            reason=account.close_reason,
+        )
     return account
 
 

@@ -11,6 +11,9 @@ is called.
 from __future__ import annotations
 
 import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import shared_task
 from django.db import connection, transaction
@@ -35,12 +38,16 @@ OPERATIONS = {
     "create": ((ServiceAccount.State.PENDING,), ("create",)),
     "update": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("update",)),
     "purge": ((ServiceAccount.State.CLOSED,), ("disable", "delete")),
+    # L2 (issue 15): suspension for non-payment and its lifting; nothing is deleted.
+    "disable": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("disable",)),
+    "enable": ((ServiceAccount.State.ACTIVE, ServiceAccount.State.CLOSING), ("enable",)),
 }
 LABELS = {
     "create": "création",
     "update": "mise à jour",
     "disable": "désactivation",
     "delete": "suppression",
+    "enable": "réactivation",
 }
 
 
@@ -52,9 +59,32 @@ def backoff(retries: int) -> int:
     return min(BACKOFF_MAX, BACKOFF_BASE * 2**retries)
 
 
+@contextmanager
+def account_lock(account_id: int) -> Iterator[None]:
+    """Serialize the tasks of one account (issue 18): a duplicate delivered at the same moment
+    waits here for the first, then finds the account in its new state and does nothing. A
+    session-level advisory lock, keyed by the schema and the account: no row lock is held
+    while the systems are called, and a worker that dies releases it with its connection."""
+    schema_key = zlib.crc32(connection.schema_name.encode()) - 2**31  # a signed int4
+    key = (schema_key, account_id % 2**31)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def provision(self, account_id: int, operation: str) -> str:
-    """Carry one operation of one account to every system it lives in."""
+    """Carry one operation of one account to every system it lives in, one task at a time
+    per account."""
+    with account_lock(account_id):
+        return _provision(self, account_id, operation)
+
+
+def _provision(task, account_id: int, operation: str) -> str:
     states, methods = OPERATIONS[operation]
     account = ServiceAccount.objects.select_related("offer").filter(pk=account_id).first()
     if account is None or account.state not in states:
@@ -63,7 +93,7 @@ def provision(self, account_id: int, operation: str) -> str:
     spec = services.account_spec(account, collectivite)
     try:
         connectors = registry.connectors_for(account.offer.system)
-        if operation == "purge":
+        if operation in ("purge", "disable"):
             connectors = list(reversed(connectors))  # the services before the directory
         for connector in connectors:
             for method in methods:
@@ -76,7 +106,7 @@ def provision(self, account_id: int, operation: str) -> str:
                     message=f"{LABELS[method].capitalize()} réussie dans {connector.name}.",
                 )
     except TransientError as exc:
-        final = self.request.retries >= self.max_retries
+        final = task.request.retries >= task.max_retries
         services.event(
             account,
             action=operation,
@@ -84,16 +114,16 @@ def provision(self, account_id: int, operation: str) -> str:
                 ProvisioningEvent.Outcome.FAILED if final else ProvisioningEvent.Outcome.RETRY
             ),
             message=(
-                f"{exc.reason} — abandon après {self.request.retries + 1} essais."
+                f"{exc.reason} — abandon après {task.request.retries + 1} essais."
                 if final
-                else f"{exc.reason} — nouvel essai dans {backoff(self.request.retries)} s."
+                else f"{exc.reason} — nouvel essai dans {backoff(task.request.retries)} s."
             ),
             detail=exc.detail,
         )
         if final:
-            _failed(account, operation, f"{exc.reason} (après {self.request.retries + 1} essais)")
+            _failed(account, operation, f"{exc.reason} (après {task.request.retries + 1} essais)")
             return "failed"
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from exc
     except ConnectorError as exc:
         services.event(
             account,

@@ -26,6 +26,8 @@ from accounts.forms import (
     TrainingForm,
 )
 from accounts.models import QuotaRequest, ServiceAccount
+from lifecycle.services import suspension as suspension_services
+from portal import outbox
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.forms import add_service_errors
 from portal.models import Collectivite, Membership, Role
@@ -52,6 +54,7 @@ def _page(request, form=None, *, status=200):
             "creatable": creatable,
             "today": today,
             "polling": any(a.state == "pending" for row in rows for a in row.accounts),
+            "suspended": suspension_services.suspended(request.tenant),  # L2 (issue 15)
         },
         status=status,
     )
@@ -81,12 +84,13 @@ def account_create(request):
     form = AccountCreateForm(request.POST, offers=offers)
     if form.is_valid():
         try:
-            account = services.account_create(
-                collectivite=request.tenant,
-                data=form.to_data(),
-                created_by=request.user,
-                today=today,
-            )
+            with outbox.watch() as sent:
+                account = services.account_create(
+                    collectivite=request.tenant,
+                    data=form.to_data(),
+                    created_by=request.user,
+                    today=today,
+                )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -95,6 +99,8 @@ def account_create(request):
                 f"Le compte de {account.display_name} est en cours de création : son état "
                 "s'affiche ci-dessous.",
             )
+            if sent.delayed:
+                messages.warning(request, outbox.DELAYED_MESSAGE)
             return redirect("accounts")
     return _page(request, form, status=422)
 

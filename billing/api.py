@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from billing import domain, exports, selectors, services
 from billing.models import (
@@ -43,7 +43,14 @@ from billing.models import (
     Payment,
 )
 from portal.access import is_syndicate_finance, is_syndicate_staff
-from portal.api_common import ERRORS, WRITE_ERRORS, ErrorOut, InvalidOut, _require
+from portal.api_common import (
+    ERRORS,
+    WRITE_ERRORS,
+    BoundedPagination,
+    ErrorOut,
+    InvalidOut,
+    _require,
+)
 from portal.api_common import Page as _Page
 from portal.api_common import email_of as _email
 from portal.api_common import last_day as _last_day
@@ -460,7 +467,7 @@ def _binary(content_type: str, description: str) -> dict:
     tags=["factures"],
     summary="Lister les factures (filtres : année, collectivité, état du paiement, échues)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def invoice_list(request, filters: Query[InvoiceFilters]):
     _require(request, is_syndicate_staff)
     today = timezone.localdate()
@@ -576,7 +583,7 @@ def _credit_note_out(note: CreditNote) -> dict:
     tags=["avoirs"],
     summary="Lister les avoirs (filtres : année, collectivité, facture)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def credit_note_list(request, filters: Query[CreditNoteFilters]):
     _require(request, is_syndicate_staff)
     rows = _credit_notes().order_by("-issue_date", "-number")
@@ -709,7 +716,7 @@ def _run_detail(run_id: int) -> dict:
     tags=["facturation"],
     summary="Lister les campagnes de facturation, les plus récentes d'abord",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def billing_run_list(request):
     _require(request, is_syndicate_staff)
     return _Page(BillingRun.objects.select_related("requested_by"), _run_out)

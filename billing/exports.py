@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from billing import domain, selectors
 from billing.models import CreditNote, CreditNoteLine, ExportJob, Invoice
+from portal import spreadsheets
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +349,7 @@ def _csv_text(column: Column, row: Row) -> str:
         return value.strftime("%d/%m/%Y")
     if column.kind == MONEY:
         return f"{domain.money(value):f}".replace(".", ",")
-    return str(value)
+    return spreadsheets.csv_text(str(value))
 
 
 def rows_csv(found: list[Row]) -> bytes:
@@ -395,8 +396,7 @@ def rows_xlsx(found: list[Row], year: int) -> bytes:
                 cell.value = value
                 cell.number_format = DATE_FORMAT
             else:
-                cell.value = str(value)
-                cell.number_format = "@"
+                spreadsheets.xlsx_text(cell, str(value))
     for number, column in enumerate(cols, start=1):
         sheet.column_dimensions[get_column_letter(number)].width = column.width
     sheet.freeze_panes = "C2"

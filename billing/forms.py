@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from billing import domain, selectors, services
 from billing.models import InvoiceLine
+from portal.bounds import SaneDateField
 from portal.models import Collectivite
 from portal.templatetags.portal_format import euros
 
@@ -60,6 +61,10 @@ class AmountField(forms.CharField):
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 10})
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
     def clean(self, value):
         value = super().clean(value)
         try:
@@ -72,7 +77,7 @@ class AmountField(forms.CharField):
 
 
 class BillingRunForm(forms.Form):
-    as_of = forms.DateField(
+    as_of = SaneDateField(
         label="Date de facturation",
         widget=DATE_WIDGET,
         help_text="Toutes les années de contrat commencées ce jour-là au plus tard et pas encore "
@@ -116,7 +121,7 @@ class InvoiceFilterForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(
+    paid_on = SaneDateField(
         label="Date du mandat",
         widget=DATE_WIDGET,
         error_messages={"required": DATE_REQUIRED, "invalid": "Indiquez une date valide."},

@@ -194,6 +194,10 @@ class Payment(models.Model):
         ordering = ["paid_on", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+            # Issue 18: a mandate is recorded once per invoice, however often its file comes.
+            models.UniqueConstraint(
+                fields=["invoice", "mandate_reference"], name="payment_unique_mandate_per_invoice"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -342,3 +346,35 @@ class EngagementRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Demande d'engagement {self.budget_year} ({self.sent_on:%d/%m/%Y})"
+
+
+class PaymentImport(models.Model):
+    """A CSV of mandates imported by finance (issue 18): recognised by its SHA-256 so that the
+    same file is never recorded twice, kept whole so that nothing submitted is lost, and
+    processed by a task with its progress, all its payments or none."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("importé")
+        FAILED = "failed", _("refusé")
+
+    file_name = models.CharField(_("fichier"), max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    text = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    lines = models.PositiveIntegerField(default=0)
+    payments_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(_("erreur"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import de paiements")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

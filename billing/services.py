@@ -7,6 +7,7 @@ issued rows, which never change."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -40,6 +41,7 @@ REASON_REQUIRED = "Indiquez le motif de l'avoir."
 PAYMENT_NOT_POSITIVE = "Le montant du paiement doit être positif."
 PAYMENT_TOO_LARGE = "Le paiement dépasse le reste dû ({left})."
 MANDATE_REQUIRED = "Indiquez la référence du mandat administratif."
+PAYMENT_DUPLICATE = "Le mandat {reference} est déjà enregistré sur {number} (paiement du {date})."
 DELIVERY_INVOICED = (
     "Cette prestation est déjà facturée ({number}) : elle ne peut plus changer ; "
     "une correction passe par un avoir."
@@ -596,6 +598,17 @@ def payment_record(
     amount = domain.money(Decimal(amount))
     if amount <= 0:
         raise ValidationError({"amount": PAYMENT_NOT_POSITIVE})
+    earlier = invoice.payments.filter(mandate_reference=mandate_reference.strip()).first()
+    if earlier is not None:
+        raise ValidationError(
+            {
+                "mandate_reference": PAYMENT_DUPLICATE.format(
+                    reference=earlier.mandate_reference,
+                    number=invoice.number,
+                    date=f"{earlier.paid_on:%d/%m/%Y}",
+                )
+            }
+        )
     left = selectors.invoice_balance(invoice)
     if amount > left:
         raise ValidationError({"amount": PAYMENT_TOO_LARGE.format(left=euros(left))})
@@ -614,6 +627,10 @@ def payment_record(
         summary=f"Paiement de {euros(amount)} reçu le {paid_on:%d/%m/%Y} (mandat "
         f"{payment.mandate_reference}) sur {invoice.number}.",
     )
+    # L2 (issue 15): a settled invoice ends its non-payment procedure, accounts re-enabled.
+    from lifecycle.services.suspension import settlement_record
+
+    settlement_record(invoice=invoice, actor=recorded_by)
     return payment
 
 
@@ -628,6 +645,8 @@ IMPORT_LINE_ERROR = "Ligne {line} : {message}"
 IMPORT_UNKNOWN_INVOICE = "facture {number} inconnue."
 IMPORT_BAD_DATE = "date « {value} » illisible (attendu JJ/MM/AAAA)."
 IMPORT_BAD_AMOUNT = "montant « {value} » illisible (attendu 1234,50)."
+# An amount as finance software writes it: up to 12 digits, a comma or point, two decimals.
+AMOUNT_PATTERN = re.compile(r"\d{1,12}(?:[,.]\d{1,2})?")
 
 
 def overdue_reminders_run(*, today: date) -> int:
@@ -679,13 +698,111 @@ def overdue_reminders_run(*, today: date) -> int:
     return sent
 
 
+IMPORT_NOT_UTF8 = "Le fichier doit être un CSV encodé en UTF-8."
+IMPORT_EMPTY = "Choisissez le fichier CSV des mandats."
+IMPORT_TOO_LARGE = "Le fichier dépasse {limit} Mo : découpez-le en plusieurs fichiers."
+IMPORT_ALREADY_DONE = (
+    "Ce fichier a déjà été importé le {date} ({count} paiement(s)) : il n'est pas enregistré "
+    "une seconde fois."
+)
+IMPORT_ALREADY_RUNNING = "Ce fichier est déjà en cours d'import depuis le {date}."
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_PROGRESS_EVERY = 100
+
+
+def payments_import_start(*, file_name: str, data: bytes, requested_by: User | None):
+    """Record an uploaded CSV of mandates and queue its import (a task: a large file never
+    holds a request). The same file — same SHA-256 — is refused once imported or while its
+    import runs, with the date; a file refused for a bad line can be sent again once fixed
+    (a fixed file is another file) or as it is."""
+    import hashlib
+
+    from billing.models import PaymentImport
+    from portal.outbox import outbox_send
+
+    if not data:
+        raise ValidationError({"file": IMPORT_EMPTY})
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ValidationError({"file": IMPORT_TOO_LARGE.format(limit=IMPORT_MAX_BYTES // 2**20)})
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"file": IMPORT_NOT_UTF8}) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        job = PaymentImport.objects.select_for_update().filter(sha256=digest).first()
+        if job is not None and job.status == PaymentImport.Status.DONE:
+            when = timezone.localtime(job.finished_at or job.created_at)
+            raise ValidationError(
+                {
+                    "file": IMPORT_ALREADY_DONE.format(
+                        date=f"{when:%d/%m/%Y à %H:%M}", count=job.payments_count
+                    )
+                }
+            )
+        if job is not None and job.status != PaymentImport.Status.FAILED:
+            when = timezone.localtime(job.created_at)
+            raise ValidationError(
+                {"file": IMPORT_ALREADY_RUNNING.format(date=f"{when:%d/%m/%Y à %H:%M}")}
+            )
+        if job is None:
+            job = PaymentImport(sha256=digest)
+        job.file_name = (file_name or "mandats.csv")[:255]
+        job.text, job.status, job.error = text, PaymentImport.Status.QUEUED, ""
+        job.requested_by, job.finished_at, job.payments_count = requested_by, None, 0
+        job.save()
+        outbox_send("billing.tasks.payments_import_task", job.pk)
+    return job
+
+
+def payments_import_progress(job) -> int:
+    """Percent of the lines recorded so far (kept in the cache while the import runs: its
+    transaction is not visible until it commits)."""
+    from django.core.cache import cache
+
+    from billing.models import PaymentImport
+
+    if job.status in (PaymentImport.Status.DONE, PaymentImport.Status.FAILED):
+        return 100
+    return int(cache.get(f"billing:payment-import:{job.pk}:progress", 0))
+
+
+def payments_import_run(job_id: int):
+    """Import the recorded file: every payment or none (the first bad line is reported);
+    idempotent — a job already done or failed is left as it is."""
+    from django.core.cache import cache
+
+    from billing.models import PaymentImport
+
+    job = PaymentImport.objects.get(pk=job_id)
+    if job.status in (PaymentImport.Status.DONE, PaymentImport.Status.FAILED):
+        return job
+    PaymentImport.objects.filter(pk=job.pk).update(status=PaymentImport.Status.RUNNING)
+    key = f"billing:payment-import:{job.pk}:progress"
+
+    def progress(done: int, total: int) -> None:
+        if done % IMPORT_PROGRESS_EVERY == 0 or done == total:
+            cache.set(key, int(done * 100 // max(total, 1)), timeout=3600)
+
+    try:
+        recorded = payments_import(text=job.text, recorded_by=job.requested_by, progress=progress)
+    except ValidationError as exc:
+        job.status, job.error = PaymentImport.Status.FAILED, " ".join(exc.messages)
+    else:
+        job.status, job.payments_count = PaymentImport.Status.DONE, len(recorded)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "payments_count", "finished_at"])
+    cache.delete(key)
+    return job
+
+
 @transaction.atomic
-def payments_import(*, text: str, recorded_by: User | None) -> list[Payment]:
+def payments_import(*, text: str, recorded_by: User | None, progress=None) -> list[Payment]:
     """Record the payments of a CSV (« facture;date;mandat;montant », French dates and
-    amounts) — all of them, or none: the first bad line is reported and nothing is kept."""
+    amounts) — all of them, or none: the first bad line is reported and nothing is kept.
+    `progress(done, total)` is told after each line."""
     import csv
     from datetime import datetime
-    from decimal import InvalidOperation
 
     rows = list(csv.reader(text.lstrip("\ufeff").splitlines(), delimiter=";"))
     if not rows or [c.strip().lower() for c in rows[0][:4]] != [
@@ -696,7 +813,10 @@ def payments_import(*, text: str, recorded_by: User | None) -> list[Payment]:
     ]:
         raise ValidationError(IMPORT_HEADER_ERROR)
     payments = []
+    total = len(rows) - 1
     for number, row in enumerate(rows[1:], start=2):
+        if progress is not None:
+            progress(number - 1, total)
         if not any(cell.strip() for cell in row):
             continue
         try:
@@ -720,14 +840,14 @@ def payments_import(*, text: str, recorded_by: User | None) -> list[Payment]:
                     line=number, message=IMPORT_BAD_DATE.format(value=raw_date)
                 )
             ) from exc
-        try:
-            amount = Decimal(raw_amount.replace("\u00a0", "").replace(" ", "").replace(",", "."))
-        except InvalidOperation as exc:
+        compact = raw_amount.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        if not AMOUNT_PATTERN.fullmatch(compact):  # no NaN, Infinity, exponent, sign
             raise ValidationError(
                 IMPORT_LINE_ERROR.format(
-                    line=number, message=IMPORT_BAD_AMOUNT.format(value=raw_amount)
+                    line=number, message=IMPORT_BAD_AMOUNT.format(value=raw_amount[:40])
                 )
-            ) from exc
+            )
+        amount = Decimal(compact.replace(",", "."))
         try:
             payments.append(
                 payment_record(

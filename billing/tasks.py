@@ -107,3 +107,10 @@ def request_engagement_numbers() -> int:
     from billing.engagements import engagement_requests_run
 
     return engagement_requests_run(today=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def payments_import_task(job_id: int) -> str:
+    from billing import services
+
+    return services.payments_import_run(job_id).status

@@ -34,7 +34,7 @@ from billing.forms import (
     InvoiceFilterForm,
     PaymentForm,
 )
-from billing.models import BillingRun, CreditNote, Invoice, Payment
+from billing.models import BillingRun, CreditNote, Invoice, Payment, PaymentImport
 from contracts import rules
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
 from portal.forms import add_service_errors
@@ -652,21 +652,47 @@ def export_download(request, pk: int, kind: str):
 @staff_required(is_syndicate_finance)
 @require_http_methods(["GET", "POST"])
 def payments_import(request):
-    """Record a batch of mandates from a CSV (« facture;date;mandat;montant »): all or none."""
+    """Send a CSV of mandates (« facture;date;mandat;montant »): recorded, then imported by a
+    task — all its payments or none; the same file is never recorded twice."""
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choisissez le fichier CSV des mandats."
+        try:
+            job = services.payments_import_start(
+                file_name=upload.name if upload else "",
+                data=upload.read(services.IMPORT_MAX_BYTES + 1) if upload else b"",
+                requested_by=request.user,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
         else:
-            try:
-                text = upload.read().decode("utf-8")
-                recorded = services.payments_import(text=text, recorded_by=request.user)
-            except UnicodeDecodeError:
-                error = "Le fichier doit être un CSV encodé en UTF-8."
-            except ValidationError as exc:
-                error = " ".join(exc.messages)
-            else:
-                messages.success(request, f"{len(recorded)} paiement(s) enregistré(s).")
-                return redirect("invoices_unpaid")
-    return render(request, "billing/payments_import.html", {"error": error})
+            return redirect("billing_payments_import_detail", pk=job.pk)
+    recent = PaymentImport.objects.select_related("requested_by")[:10]
+    return render(
+        request,
+        "billing/payments_import.html",
+        {"error": error, "recent": recent},
+        status=422 if error else 200,
+    )
+
+
+@staff_required(is_syndicate_finance)
+@require_GET
+def payments_import_detail(request, pk: int):
+    job = PaymentImport.objects.filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    template = (
+        "billing/partials/payments_import_progress.html"
+        if request.headers.get("HX-Request")
+        else "billing/payments_import_detail.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "job": job,
+            "progress": services.payments_import_progress(job),
+            "finished": job.status in ("done", "failed"),
+        },
+    )

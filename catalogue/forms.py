@@ -5,16 +5,17 @@ from __future__ import annotations
 from django import forms
 
 from catalogue.models import Offer, TariffLine
+from portal.bounds import LONG_TEXT, CountField, SaneDateField
 from portal.models import Collectivite
 
 
 class ScheduleCreateForm(forms.Form):
     title = forms.CharField(label="Intitulé", max_length=200)
     deliberation_number = forms.CharField(label="Numéro de la délibération", max_length=40)
-    deliberation_date = forms.DateField(
+    deliberation_date = SaneDateField(
         label="Date du comité syndical", widget=forms.DateInput(attrs={"type": "date"})
     )
-    effective_from = forms.DateField(
+    effective_from = SaneDateField(
         label="En vigueur à partir du", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -23,11 +24,14 @@ class TariffLineForm(forms.Form):
     """A line's prices: one unit price, or one price per strate."""
 
     unit_price = forms.DecimalField(
-        label="Prix unitaire HT (€)", required=False, min_value=0, decimal_places=2, localize=True
+        label="Prix unitaire HT (€)",
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        localize=True,
     )
-    first_free_quantity = forms.IntegerField(
-        label="Premières unités gratuites par collectivité", min_value=0, initial=0
-    )
+    first_free_quantity = CountField(label="Premières unités gratuites par collectivité", initial=0)
     vat_rate = forms.DecimalField(
         label="Taux de TVA (ex. 0,20)",
         required=False,
@@ -56,6 +60,7 @@ class TariffLineForm(forms.Form):
                 label=f"Prix HT (€) — {label}",
                 required=False,
                 min_value=0,
+                max_digits=10,
                 decimal_places=2,
                 localize=True,
             )
@@ -82,11 +87,20 @@ class TariffLineForm(forms.Form):
 class AnnexForm(forms.Form):
     title = forms.CharField(label="Titre", max_length=200)
     text = forms.CharField(
-        label="Texte des conditions particulières", widget=forms.Textarea(attrs={"rows": 14})
+        label="Texte des conditions particulières",
+        widget=forms.Textarea(attrs={"rows": 14}),
+        max_length=50_000,
     )
 
 
 class OfferForm(forms.ModelForm):
+    description = forms.CharField(
+        label=Offer._meta.get_field("description").verbose_name,
+        required=not Offer._meta.get_field("description").blank,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=LONG_TEXT,
+    )
+
     class Meta:
         model = Offer
         fields = [
@@ -108,4 +122,9 @@ class OfferForm(forms.ModelForm):
             "orderable",
             "position",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        field_classes = {
+            "max_message_size_mb": CountField,
+            "max_recipients": CountField,
+            "recording_retention_days": CountField,
+            "position": CountField,
+        }

@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from catalogue.models import Offer
 from contracts import rules, services
@@ -44,7 +44,14 @@ from contracts.models import (
 )
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
 from portal.adapters import recorded_address
-from portal.api_common import ERRORS, WRITE_ERRORS, ErrorOut, InvalidOut, _require
+from portal.api_common import (
+    ERRORS,
+    WRITE_ERRORS,
+    BoundedPagination,
+    ErrorOut,
+    InvalidOut,
+    _require,
+)
 from portal.api_common import Page as _Page
 from portal.api_common import email_of as _email
 from portal.api_common import last_day as _last_day
@@ -556,7 +563,7 @@ def _client_ip(request) -> str | None:
     tags=["demandes"],
     summary="Lister les demandes des collectivités (filtres : collectivité, état)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def request_list(request, filters: Query[RequestFilters]):
     _require(request, is_syndicate_staff)
     rows = _requests().order_by("-created_at", "-id")
@@ -590,7 +597,7 @@ def request_read(request, request_id: int):
     tags=["devis"],
     summary="Lister les devis (filtres : collectivité, état)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def quote_list(request, filters: Query[QuoteFilters]):
     _require(request, is_syndicate_staff)
     rows = Quote.objects.select_related("collectivite").order_by("-created_at", "-id")
@@ -820,7 +827,7 @@ def line_activate(request, line_id: int, payload: ActivateIn):
         "laquelle cette résiliation met fin, fin effective (exclue) et dernier jour couvert."
     ),
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def subscription_list(request, filters: Query[SubscriptionFilters]):
     _require(request, is_syndicate_staff)
     today = timezone.localdate()

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from catalogue.models import Offer
 from contracts import selectors, services
 from contracts.models import ServiceRequest
+from portal.bounds import LONG_TEXT, CountField, SaneDateField
 from portal.models import Collectivite
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -20,6 +21,10 @@ SCOPE_QUANTITY_REQUIRED = "Indiquez la quantité à retirer de l'abonnement."
 
 class QuantityField(forms.CharField):
     """A quantity typed the French way (`2,5`), parsed by the services' own rule."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
@@ -49,7 +54,7 @@ class NeedsForm(forms.Form):
         max_length=253,
         help_text="Par exemple mairie-exemple.fr (à réserver ou à transférer).",
     )
-    users_count = forms.IntegerField(
+    users_count = CountField(
         label="Nombre d'utilisateurs",
         required=False,
         min_value=1,
@@ -63,6 +68,7 @@ class NeedsForm(forms.Form):
         label="Précisions (services par utilisateur, quotas, assistance…)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=LONG_TEXT,
     )
 
     @classmethod
@@ -87,6 +93,7 @@ class QuoteAcceptForm(forms.Form):
         label="Numéro de bon de commande ou d'engagement",
         error_messages={"required": services.PO_REQUIRED},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        max_length=60,
     )
     accept_framework = forms.BooleanField(label="J'accepte la convention cadre", required=False)
     read_documents = forms.BooleanField(
@@ -132,7 +139,7 @@ class TerminationForm(forms.Form):
 class TerminationRecordForm(TerminationForm):
     """A termination received by post: the syndicate records the date it was received."""
 
-    received_on = forms.DateField(label="Reçue par le syndicat le", widget=DATE_WIDGET)
+    received_on = SaneDateField(label="Reçue par le syndicat le", widget=DATE_WIDGET)
 
     field_order = ["received_on", "scope", "quantity"]
 
@@ -191,7 +198,7 @@ class QuoteApproveForm(forms.Form):
 
     supplier = forms.CharField(label="Fournisseur du marché", max_length=200, required=False)
     reference = forms.CharField(label="Référence de la commande", max_length=100, required=False)
-    ordered_on = forms.DateField(label="Date de la commande", required=False, widget=DATE_WIDGET)
+    ordered_on = SaneDateField(label="Date de la commande", required=False, widget=DATE_WIDGET)
 
     def supplier_orders(self) -> list[dict]:
         """The order, if any field was filled in (the service checks it is complete)."""
@@ -210,8 +217,9 @@ class QuoteRefuseForm(forms.Form):
         label="Motif du refus",
         error_messages={"required": services.REFUSAL_REASON_REQUIRED},
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=LONG_TEXT,
     )
 
 
 class LineActivateForm(forms.Form):
-    activated_on = forms.DateField(label="Activé le", widget=DATE_WIDGET)
+    activated_on = SaneDateField(label="Activé le", widget=DATE_WIDGET)

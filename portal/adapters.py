@@ -8,9 +8,11 @@ import ipaddress
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core.internal import ratelimit
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.urls import reverse
 
 from portal.access import is_syndicate_staff
+from portal.crypto import secret_decrypt, secret_encrypt
 from portal.tenancy import is_public_request
 
 
@@ -92,3 +94,13 @@ def recorded_address(request) -> str | None:
     except (PermissionDenied, ValueError):
         return None
     return address
+
+
+class PortalMFAAdapter(DefaultMFAAdapter):
+    """Second-factor secrets (TOTP keys, recovery-code seeds) encrypted at rest."""
+
+    def encrypt(self, text: str) -> str:
+        return secret_encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return secret_decrypt(encrypted_text)

@@ -11,7 +11,7 @@ from django.http import Http404
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
 from accounts.api import router as accounts_router
@@ -21,8 +21,16 @@ from contracts.api import router as contracts_router
 from portal import selectors, services
 from portal.access import is_syndicate_admin, is_syndicate_staff
 from portal.api_common import FORBIDDEN as FORBIDDEN  # re-exported for the tests
-from portal.api_common import INVALID, NOT_FOUND, UNAUTHENTICATED, ErrorOut, _require
+from portal.api_common import (
+    INVALID,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    BoundedPagination,
+    ErrorOut,
+    _require,
+)
 from portal.models import Collectivite
+from status.api import router as status_router
 
 
 class StaffToken(HttpBearer):
@@ -143,7 +151,7 @@ def on_http_error(request, exc: HttpError):
     tags=["collectivités"],
     summary="Lister les collectivités",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def collectivite_list(request, filters: Query[CollectiviteFilters]):
     _require(request, is_syndicate_staff)
     return selectors.collectivite_list(
@@ -195,3 +203,4 @@ api.add_router("", catalogue_router)
 api.add_router("", contracts_router)
 api.add_router("", billing_router)  # invoices, credit notes, payments, runs, exports
 api.add_router("", accounts_router)  # service accounts, usage, quota requests
+api.add_router("", status_router)  # announcements, Alertmanager webhook

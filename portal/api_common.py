@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination
 
 UNAUTHENTICATED = (
     "Authentification requise : fournissez un jeton valide (en-tête Authorization: Bearer …)."
@@ -84,3 +85,21 @@ class Page:
 
     def __len__(self) -> int:
         return self._queryset.count()
+
+
+# Issue 18: every page of a list is bounded where it enters — `limit` to what a client needs,
+# `offset` far below what the database's integers hold (a larger one is a 422, not a 500).
+PAGE_DEFAULT_LIMIT = 50  # NINJA_PAGINATION_PER_PAGE
+PAGE_MAX_LIMIT = 200
+PAGE_MAX_OFFSET = 10**9
+
+
+class BoundedPagination(LimitOffsetPagination):
+    """LimitOffsetPagination with both parameters bounded."""
+
+    class Input(Schema):
+        limit: int = Field(PAGE_DEFAULT_LIMIT, ge=1, le=PAGE_MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=PAGE_MAX_OFFSET)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_limit=PAGE_MAX_LIMIT, **kwargs)

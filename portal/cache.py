@@ -8,7 +8,7 @@ from __future__ import annotations
 from django_tenants.cache import make_key as tenant_make_key
 from django_tenants.cache import reverse_key as tenant_reverse_key
 
-GLOBAL_PREFIXES = ("allauth:rl:",)
+GLOBAL_PREFIXES = ("allauth:rl:", "status:global:")  # status: its generation counter
 
 
 def make_key(key: str, key_prefix: str, version: int) -> str:

@@ -26,6 +26,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    # Issue 18: tasks recorded while the broker was away are sent when it is back.
+    "outbox-sweep": {
+        "task": "portal.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
     "purge-expired-login-handoffs": {
         "task": "portal.tasks.purge_expired_handoffs",
         "schedule": crontab(minute=17, hour=3),
@@ -56,5 +61,20 @@ app.conf.beat_schedule = {
     "accounts-daily": {
         "task": "accounts.tasks.accounts_daily",
         "schedule": crontab(minute=40, hour=2),
+    },
+    # Service status (issue 13): planned maintenance announced N days before, once per person.
+    "status-maintenance-reminders": {
+        "task": "status.tasks.maintenance_reminders",
+        "schedule": crontab(minute=25),
+    },
+    # Trainings (F2): undersized sessions flagged, convocations and reminders sent once.
+    "trainings-daily": {
+        "task": "trainings.tasks.trainings_daily",
+        "schedule": crontab(minute=30, hour=7),
+    },
+    # The end of a membership (issue 15): retention notices and purges, non-payment steps.
+    "lifecycle-daily": {
+        "task": "lifecycle.tasks.lifecycle_daily",
+        "schedule": crontab(minute=50, hour=2),
     },
 }

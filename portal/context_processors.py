@@ -23,6 +23,7 @@ def portal(request):
             {
                 "current_roles": sorted(Role(r).label for r in roles),
                 "is_functional_admin": Role.FUNCTIONAL_ADMIN in roles,
+                "is_signatory": Role.SIGNATORY in roles,
                 "is_staff_member": is_syndicate_staff(user),
                 "can_manage_collectivites": public and is_syndicate_admin(user),
                 "switchable_collectivites": selectors.collectivites_of_user(user=user),

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from portal import domain
+from portal.bounds import CountField
 from portal.models import Collectivite, Invitation, Membership
 from portal.services import CollectiviteInput
 from portal.tenancy import is_public_request
@@ -58,8 +59,8 @@ class CollectiviteForm(forms.Form):
     siret = forms.CharField(
         label="SIRET", max_length=20, help_text="14 chiffres ; les espaces sont acceptés."
     )
-    population = forms.IntegerField(label="Population (habitants)", min_value=0, initial=0)
-    agent_count = forms.IntegerField(label="Nombre d'agents", min_value=0, initial=0)
+    population = CountField(label="Population (habitants)", max_value=100_000_000, initial=0)
+    agent_count = CountField(label="Nombre d'agents", initial=0)
     hosted = forms.BooleanField(
         label="Collectivité hébergée (même base de données Métiers)", required=False
     )
@@ -117,7 +118,9 @@ class CollectiviteCreateForm(CollectiviteForm):
         "<domaine du portail>.",
     )
     admin_email = forms.EmailField(label="Courriel de l'administrateur fonctionnel")
-    admin_name = forms.CharField(label="Nom de l'administrateur fonctionnel", required=False)
+    admin_name = forms.CharField(
+        label="Nom de l'administrateur fonctionnel", required=False, max_length=150
+    )
 
     field_order = ["name", "slug", "kind", "siret"]
 
@@ -126,15 +129,15 @@ class CollectiviteCreateForm(CollectiviteForm):
 
 
 class CollectiviteFilterForm(forms.Form):
-    q = forms.CharField(label="Rechercher", required=False)
+    q = forms.CharField(label="Rechercher", required=False, max_length=200)
     strate = forms.ChoiceField(
         label="Strate", required=False, choices=[("", "Toutes")] + list(Collectivite.Strate.choices)
     )
     kind = forms.ChoiceField(
         label="Nature", required=False, choices=[("", "Toutes")] + list(Collectivite.Kind.choices)
     )
-    population_min = forms.IntegerField(label="Population minimale", required=False, min_value=0)
-    population_max = forms.IntegerField(label="Population maximale", required=False, min_value=0)
+    population_min = CountField(label="Population minimale", required=False, max_value=100_000_000)
+    population_max = CountField(label="Population maximale", required=False, max_value=100_000_000)
 
 
 class InvitationAcceptForm(forms.Form):

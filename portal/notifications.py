@@ -1,5 +1,5 @@
 """E-mails to people, from `templates/emails/<name>_subject.txt / _body.txt` (django-oscar
-style), sent by a Celery task after the transaction commits."""
+style), sent by a Celery task after the transaction commits, through the outbox."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from portal.models import Collectivite, Membership, Role, User
 from portal.models.people import STAFF_ADMIN_GROUP
+from portal.outbox import outbox_send
 
 
 def notify(*, template: str, to: Iterable[str], context: dict) -> None:
@@ -20,7 +20,7 @@ def notify(*, template: str, to: Iterable[str], context: dict) -> None:
     that is rolled back)."""
     recipients = sorted({address for address in to if address})
     if recipients:
-        transaction.on_commit(lambda: send_templated_email.delay(template, recipients, context))
+        outbox_send("portal.notifications.send_templated_email", template, recipients, context)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -56,3 +56,11 @@ def tenant_schema_status() -> dict:
         "schema": connection.schema_name,
         "migrations": MigrationRecorder(connection).migration_qs.count(),
     }
+
+
+@shared_task
+def outbox_sweep() -> int:
+    """Send the recorded tasks that the broker could not take when they were asked for."""
+    from portal.outbox import outbox_sweep as sweep
+
+    return sweep()

@@ -6,8 +6,10 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from lifecycle import views as lifecycle_views
 from portal.api import api
 from portal.views import backoffice, common
+from trainings import views as training_views
 
 urlpatterns = [
     path("", backoffice.home, name="home"),
@@ -144,6 +146,11 @@ urlpatterns = [
     path(
         "factures/paiements/import/", billing_views.payments_import, name="billing_payments_import"
     ),
+    path(
+        "factures/paiements/import/<int:pk>/",
+        billing_views.payments_import_detail,
+        name="billing_payments_import_detail",
+    ),
     path("facturation/exports/<int:pk>/", billing_views.export_detail, name="billing_export"),
     path(
         "facturation/exports/<int:pk>/<slug:kind>/",
@@ -186,6 +193,80 @@ urlpatterns = [
         billing_views.credit_note_backoffice_pdf,
         name="credit_note_backoffice_pdf",
     ),
+    path("formations/", training_views.backoffice_calendar, name="trainings_backoffice"),
+    path(
+        "formations/catalogue/",
+        training_views.backoffice_catalogue,
+        name="trainings_backoffice_catalogue",
+    ),
+    path(
+        "formations/catalogue/<int:pk>/",
+        training_views.backoffice_catalogue,
+        name="trainings_backoffice_training",
+    ),
+    path(
+        "formations/sessions/nouvelle/",
+        training_views.backoffice_session_edit,
+        name="trainings_backoffice_session_create",
+    ),
+    path(
+        "formations/sessions/<int:pk>/",
+        training_views.backoffice_session,
+        name="trainings_backoffice_session",
+    ),
+    path(
+        "formations/sessions/<int:pk>/modifier/",
+        training_views.backoffice_session_edit,
+        name="trainings_backoffice_session_edit",
+    ),
+    path(
+        "formations/sessions/<int:pk>/presences/",
+        training_views.backoffice_session_attendance,
+        name="trainings_backoffice_session_attendance",
+    ),
+    path(
+        "formations/sessions/<int:pk>/annuler/",
+        training_views.backoffice_session_cancel,
+        name="trainings_backoffice_session_cancel",
+    ),
+    path(
+        "formations/sessions/<int:pk>/emargement.pdf",
+        training_views.backoffice_session_sheet,
+        name="trainings_backoffice_session_sheet",
+    ),
+    # The end of a membership (issue 15): notices, suspensions, retention, reversibility.
+    path("fin-adhesion/avis/", lifecycle_views.notice_list, name="lifecycle_notices"),
+    path(
+        "fin-adhesion/avis/<int:pk>/pris-en-compte/",
+        lifecycle_views.notice_acknowledge,
+        name="lifecycle_notice_acknowledge",
+    ),
+    path(
+        "fin-adhesion/suspensions/", lifecycle_views.suspension_list, name="lifecycle_suspensions"
+    ),
+    path(
+        "fin-adhesion/suspensions/<int:pk>/confirmer/",
+        lifecycle_views.suspension_confirm,
+        name="lifecycle_suspension_confirm",
+    ),
+    path(
+        "fin-adhesion/suspensions/<int:pk>/ecarter/",
+        lifecycle_views.suspension_decline,
+        name="lifecycle_suspension_decline",
+    ),
+    path("fin-adhesion/conservation/", lifecycle_views.retention_list, name="lifecycle_retention"),
+    path(
+        "fin-adhesion/conservation/<int:pk>/",
+        lifecycle_views.retention_detail,
+        name="lifecycle_retention_detail",
+    ),
+    path("fin-adhesion/exports/", lifecycle_views.export_list, name="lifecycle_exports"),
+    path("fin-adhesion/exports/<int:pk>/", lifecycle_views.export_detail, name="lifecycle_export"),
+    path(
+        "fin-adhesion/exports/<int:pk>/zip/",
+        lifecycle_views.export_download,
+        name="lifecycle_export_download",
+    ),
     path("mes-collectivites/", backoffice.my_collectivites, name="my_collectivites"),
     path("securite/double-authentification/", backoffice.mfa_required, name="mfa_required"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
@@ -194,4 +275,5 @@ urlpatterns = [
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("", include("status.urls_public")),  # status page, announcements, feeds
 ]

@@ -6,7 +6,9 @@ from accounts import views as account_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
+from lifecycle import views as lifecycle_views
 from portal.views import common, tenant
+from trainings import views as training_views
 
 urlpatterns = [
     path("", tenant.home, name="home"),
@@ -79,6 +81,27 @@ urlpatterns = [
     ),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
+    path("formations/", training_views.tenant_trainings, name="tenant_trainings"),
+    path(
+        "formations/sessions/<int:pk>/",
+        training_views.tenant_session,
+        name="tenant_training_session",
+    ),
+    path(
+        "formations/inscriptions/<int:pk>/annuler/",
+        training_views.tenant_registration_cancel,
+        name="tenant_training_registration_cancel",
+    ),
+    # Issue 15: the signatory's reversibility export.
+    path("reversibilite/", lifecycle_views.tenant_exports, name="reversibility_exports"),
+    path(
+        "reversibilite/<int:pk>/", lifecycle_views.tenant_export_detail, name="reversibility_export"
+    ),
+    path(
+        "reversibilite/<int:pk>/zip/",
+        lifecycle_views.tenant_export_download,
+        name="reversibility_export_download",
+    ),
     path("invitation/<str:token>/", tenant.invitation_accept, name="invitation_accept"),
     path("changer/<int:pk>/", common.switch, name="switch_collectivite"),
     path("connexion/relais/<str:token>/", common.handoff, name="handoff"),
@@ -86,4 +109,5 @@ urlpatterns = [
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("status.urls_tenants")),  # status page, private feed, notifications
 ]

@@ -1,12 +1,12 @@
 """The systems behind the services, for `make run` when none is configured: a private
 OpenLDAP slapd (scripts/slapd.py; skipped, with a warning, when Debian's slapd is not
-installed) and the local stand-ins for BlueMind, Nextcloud and BigBlueButton (devservers/:
+installed) and the local stand-ins for BlueMind, Nextcloud, BigBlueButton and Zimbra (devservers/:
 in-memory servers implementing the documented endpoints the connectors use, not the real
 products). They start empty at every run.
 
     python scripts/demo_systems.py --env-file PATH
 
-writes the portal's settings for them (DIRECTORY_*, BLUEMIND_*, NEXTCLOUD_*, BIGBLUEBUTTON_*)
+writes the portal's settings for them (DIRECTORY_*, BLUEMIND_*, NEXTCLOUD_*, BIGBLUEBUTTON_*, ZIMBRA_*)
 to PATH once all answer, then serves until SIGTERM / SIGINT.
 """
 
@@ -25,6 +25,7 @@ from devservers.base import serve  # noqa: E402
 from devservers.bigbluebutton import BigBlueButtonDevServer  # noqa: E402
 from devservers.bluemind import BlueMindDevServer  # noqa: E402
 from devservers.nextcloud import NextcloudDevServer  # noqa: E402
+from devservers.zimbra import ZimbraDevServer  # noqa: E402
 from scripts.slapd import LocalSlapd, SlapdError  # noqa: E402
 
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             "BLUEMIND_URL": serve(BlueMindDevServer),
             "NEXTCLOUD_URL": serve(NextcloudDevServer),
             "BIGBLUEBUTTON_URL": serve(BigBlueButtonDevServer),
+            "ZIMBRA_URL": serve(ZimbraDevServer),
         }
         for setting, running in servers.items():
             suffix = "/bigbluebutton/" if setting == "BIGBLUEBUTTON_URL" else ""

@@ -163,7 +163,13 @@ def run(started_at: float, children: list[tuple[str, subprocess.Popen]]) -> int:
 
     # The systems behind the services (directory, mail, drive, visio): local stand-ins when
     # none is configured, so that accounts created in the demo are really provisioned.
-    connector_settings = ("DIRECTORY_URL", "BLUEMIND_URL", "NEXTCLOUD_URL", "BIGBLUEBUTTON_URL")
+    connector_settings = (
+        "DIRECTORY_URL",
+        "BLUEMIND_URL",
+        "NEXTCLOUD_URL",
+        "BIGBLUEBUTTON_URL",
+        "ZIMBRA_URL",
+    )
     if not any(env.get(name) for name in connector_settings):
         say("Démarrage de l'annuaire et des services de démonstration (BlueMind, Nextcloud, BBB)…")
         systems_env = DATA / "systems.env"

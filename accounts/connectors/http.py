@@ -87,6 +87,8 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         form: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
         handled: Collection[int] = (),
     ) -> httpx.Response:
         """The response when it is a 2xx or one of the `handled` statuses; otherwise raise."""
@@ -98,6 +100,8 @@ class HttpClient:
                 params=params,
                 json=json_body,
                 data=form,
+                content=content,
+                headers=headers,
             )
         except httpx.TimeoutException as exc:
             raise TransientError(

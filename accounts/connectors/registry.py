@@ -42,6 +42,16 @@ def system(system_code: str) -> Connector | None:
         return BlueMindConnector(
             url=settings.BLUEMIND_URL, api_key=settings.BLUEMIND_API_KEY, timeout=timeout
         )
+    if system_code == "zimbra":
+        from accounts.connectors.zimbra import ZimbraConnector
+
+        _missing("Zimbra", "ZIMBRA_URL", "ZIMBRA_ADMIN_USER", "ZIMBRA_ADMIN_PASSWORD")
+        return ZimbraConnector(
+            url=settings.ZIMBRA_URL,
+            admin_user=settings.ZIMBRA_ADMIN_USER,
+            admin_password=settings.ZIMBRA_ADMIN_PASSWORD,
+            timeout=timeout,
+        )
     if system_code == "nextcloud":
         from accounts.connectors.nextcloud import NextcloudConnector
 

@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .collectivite import Collectivite, Domain, Syndicate
+from .outbox import OutboxMessage
 from .people import ApiToken, Invitation, LoginHandoff, Membership, Role, User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Invitation",
     "LoginHandoff",
     "Membership",
+    "OutboxMessage",
     "Role",
     "Syndicate",
     "User",

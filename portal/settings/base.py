@@ -56,6 +56,9 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "status.apps.StatusConfig",  # service status, announcements, feeds (issue 13)
+    "trainings.apps.TrainingsConfig",  # sessions shared by collectivités, billed (F1)
+    "lifecycle.apps.LifecycleConfig",  # retention, suspension, notices, reversibility (issue 15)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -103,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "status.context_processors.status_banner",
             ],
         },
     }
@@ -178,6 +182,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
+# Fernet keys for second-factor secrets at rest, newest first (portal/crypto.py); empty: derived
+# from SECRET_KEY. Rotation: new key first, `manage.py rotate_mfa_secrets`, then drop the old.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEYS")
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Portail du syndicat")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
@@ -229,6 +237,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Issue 18: a request that sends a task never waits long on a broker that is away — the task
+# is in the outbox (portal/outbox.py) and the sweeper sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 
 # --- Connectors to the real systems (issue 6, accounts/connectors/) ------------------------
 # A system left unconfigured makes its accounts fail with "non configuré", never silently.
@@ -238,6 +258,9 @@ DIRECTORY_BIND_PASSWORD = env("DIRECTORY_BIND_PASSWORD", "")
 DIRECTORY_BASE_DN = env("DIRECTORY_BASE_DN", "")
 BLUEMIND_URL = env("BLUEMIND_URL", "")
 BLUEMIND_API_KEY = env("BLUEMIND_API_KEY", "")
+ZIMBRA_URL = env("ZIMBRA_URL", "")  # https://mail.example.fr:7071 (SOAP admin service)
+ZIMBRA_ADMIN_USER = env("ZIMBRA_ADMIN_USER", "")
+ZIMBRA_ADMIN_PASSWORD = env("ZIMBRA_ADMIN_PASSWORD", "")
 NEXTCLOUD_URL = env("NEXTCLOUD_URL", "")
 NEXTCLOUD_USER = env("NEXTCLOUD_USER", "")
 NEXTCLOUD_PASSWORD = env("NEXTCLOUD_PASSWORD", "")  # an app password of an admin account
@@ -248,8 +271,18 @@ CONNECTOR_TIMEOUT = float(env("CONNECTOR_TIMEOUT", "10"))
 # <slug>.<MAIL_DEFAULT_DOMAIN>.
 MAIL_DEFAULT_DOMAIN = env("MAIL_DEFAULT_DOMAIN", "mail.localhost")
 
+# --- The end of a membership (issue 15, lifecycle/) ------------------------------------------
+# L2: an invoice unpaid this many days after its due date gets a formal notice; this many days
+# after the notice, the suspension is proposed to the syndicate (who confirms it).
+SUSPENSION_OVERDUE_DAYS = int(env("SUSPENSION_OVERDUE_DAYS", "30"))
+SUSPENSION_NOTICE_DAYS = int(env("SUSPENSION_NOTICE_DAYS", "15"))
+
 # --- API ---------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Service status (issue 13, status/) --------------------------------------------------
+STATUS_ALERTMANAGER_TOKEN = env("STATUS_ALERTMANAGER_TOKEN", "")  # bearer of the webhook
+STATUS_MAINTENANCE_NOTICE_DAYS = int(env("STATUS_MAINTENANCE_NOTICE_DAYS", "3"))
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

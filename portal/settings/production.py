@@ -1,5 +1,6 @@
 """Production: everything from the environment; passes `manage.py check --deploy`."""
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -9,6 +10,16 @@ if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "SECRET_KEY doit être défini (au moins 50 caractères) en production."
     )
+
+for _key in MFA_ENCRYPTION_KEYS:  # noqa: F405
+    try:
+        Fernet(_key.encode())
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            "MFA_ENCRYPTION_KEYS : chaque clé doit être une clé Fernet (32 octets en base64 "
+            "URL), par exemple celle que donne « python -c 'from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())' »."
+        ) from _error
 
 DEBUG = False
 PORTAL_SCHEME = "https"

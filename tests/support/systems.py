@@ -1,5 +1,5 @@
 """The real systems behind the services, for tests: the session's OpenLDAP slapd (see
-slapd.py) and local stand-ins for BlueMind, Nextcloud and BigBlueButton (devservers/, which
+slapd.py) and local stand-ins for BlueMind, Nextcloud, BigBlueButton and Zimbra (devservers/, which
 implement the documented endpoints the connectors use — not the real products).
 
 `systems` points the portal's settings at all four and gives the tests the servers, to read
@@ -16,6 +16,7 @@ from devservers.base import RunningServer, serve
 from devservers.bigbluebutton import BigBlueButtonDevServer
 from devservers.bluemind import BlueMindDevServer
 from devservers.nextcloud import NextcloudDevServer
+from devservers.zimbra import ZimbraDevServer
 from scripts.slapd import DirectorySettings
 
 
@@ -25,14 +26,16 @@ class Systems:
     bluemind: RunningServer
     nextcloud: RunningServer
     bigbluebutton: RunningServer
+    zimbra: RunningServer
 
 
 @pytest.fixture(scope="session")
-def _stand_ins() -> Iterator[tuple[RunningServer, RunningServer, RunningServer]]:
+def _stand_ins() -> Iterator[tuple[RunningServer, ...]]:
     servers = (
         serve(BlueMindDevServer),
         serve(NextcloudDevServer),
         serve(BigBlueButtonDevServer),
+        serve(ZimbraDevServer),
     )
     yield servers
     for server in servers:
@@ -41,7 +44,7 @@ def _stand_ins() -> Iterator[tuple[RunningServer, RunningServer, RunningServer]]
 
 @pytest.fixture
 def systems(directory_settings, _stand_ins, settings) -> Systems:
-    bluemind, nextcloud, bigbluebutton = _stand_ins
+    bluemind, nextcloud, bigbluebutton, zimbra = _stand_ins
     for server in _stand_ins:
         server.server.state = server.server.new_state()
         server.server.faults.clear()
@@ -49,8 +52,9 @@ def systems(directory_settings, _stand_ins, settings) -> Systems:
     settings.BLUEMIND_URL = bluemind.url
     settings.NEXTCLOUD_URL = nextcloud.url
     settings.BIGBLUEBUTTON_URL = f"{bigbluebutton.url}/bigbluebutton/"
+    settings.ZIMBRA_URL = zimbra.url
     for server in _stand_ins:
         for name, value in server.server.credentials().items():
             setattr(settings, name, value)
     settings.CONNECTOR_TIMEOUT = 3.0
-    return Systems(directory_settings, bluemind, nextcloud, bigbluebutton)
+    return Systems(directory_settings, bluemind, nextcloud, bigbluebutton, zimbra)

@@ -194,9 +194,13 @@ class Command(BaseCommand):
                 granted_by=None,
             )
         self._subscriptions()
+        call_command("load_status", "--demo", stdout=self.stdout)  # status page, announcements
         self._framework_agreement()
         self._quote_to_sign()
         self._accounts()
+        from trainings.demo import demo_trainings_load  # a training and its sessions
+
+        demo_trainings_load()
         self._print_logins()
 
     def _quote_to_sign(self) -> None:

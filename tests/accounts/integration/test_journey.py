@@ -106,7 +106,10 @@ def test_mail_account_from_creation_to_purge(
 
     with at(date(2026, 5, 20)):
         worker(site.post, f"/comptes-de-service/{account.pk}/fermer/", {"reason": "Mutation"})
-        assert "exportez vos données avant le 19/08/2026" in mail.outbox[-1].subject
+        subjects = [m.subject for m in mail.outbox]
+        assert any("exportez vos données avant le 19/08/2026" in s for s in subjects)
+        # L3 (issue 15): a closing by the functional administrator is told to the syndicate.
+        assert subjects[-1] == "Compte fermé par Commune de Test"
 
     with at(
         date(

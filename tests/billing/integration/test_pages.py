@@ -455,7 +455,7 @@ def test_unpaid_and_overdue_invoices(customers, staff_finance):
     assert pending.number in not_yet
     assert late.number not in not_yet
 
-    pay(late, date(2026, 5, 12), "200")
+    pay(late, date(2026, 5, 12), "200", reference="M-2")
     with at(date(2026, 5, 12)):
         page = page_text(backoffice(staff_finance).get("/factures/impayees/"))
     assert "Aucune facture en retard." in page

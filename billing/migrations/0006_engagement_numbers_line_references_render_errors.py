@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_delivery"),
-        ("portal", "0006_syndicate_vat_number"),
+        ("billing", "0005_payment_imports"),
+        ("portal", "0007_syndicate_vat_number"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0005_mail_domain_referent_training"),
+        ("portal", "0006_outbox"),
     ]
 
     operations = [
