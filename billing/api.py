@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
@@ -33,7 +33,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from billing import domain, exports, services
+from billing import domain, exports, selectors, services
 from billing.models import (
     BillingRun,
     CreditNote,
@@ -63,14 +63,9 @@ LINE_NOT_IN_INVOICE = "Cette ligne n'appartient pas à cette facture."
 LINE_TWICE = "Cette ligne figure deux fois."
 LINE_FULLY_CREDITED = "Cette ligne est déjà entièrement créditée."
 AMOUNT_NOT_POSITIVE = "Le montant doit être positif."
-RUN_IN_FUTURE = (
-    "La date de facturation ne peut être postérieure à aujourd'hui ({today}) : les factures "
-    "portent cette date. Un aperçu est possible à toute date."
-)
-RUN_BEFORE_LAST_INVOICE = (
-    "Une facture est déjà émise au {last} : la numérotation suit l'ordre des dates, la date "
-    "de facturation ne peut être antérieure. Un aperçu est possible à toute date."
-)
+RUN_IN_FUTURE = domain.RUN_IN_FUTURE  # the run's date checks are the service's
+RUN_BEFORE_LAST_INVOICE = domain.RUN_BEFORE_LAST_INVOICE
+PDF_PENDING = "Le PDF de la pièce {number} est en préparation : réessayez dans quelques instants."
 FILE_NOT_READY = "Fichier indisponible : l'export n'est pas terminé."
 EXPORT_KINDS = {
     "csv": "text/csv; charset=utf-8",
@@ -87,10 +82,12 @@ ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_p
 
 
 class PaymentState(StrEnum):
-    paid = exports.PAID
-    partly_paid = exports.PARTLY_PAID
-    unpaid = exports.UNPAID
-    credited = exports.CREDITED
+    """`domain.PaymentStatus`, as the API's filter names it."""
+
+    paid = domain.PaymentStatus.PAID.value
+    partly_paid = domain.PaymentStatus.PARTLY_PAID.value
+    unpaid = domain.PaymentStatus.UNPAID.value
+    credited = domain.PaymentStatus.CREDITED.value
 
 
 class InvoiceFilters(Schema):
@@ -99,7 +96,7 @@ class InvoiceFilters(Schema):
     status: PaymentState | None = Field(
         None,
         description="Paiement : paid (payée), partly_paid (partiellement payée), unpaid "
-        "(impayée), credited (annulée par avoir).",
+        "(non payée), credited (soldée par avoir).",
     )
     overdue: bool | None = Field(
         None, description="true : seulement les factures échues et pas entièrement payées."
@@ -314,37 +311,11 @@ class ExportIn(Schema):
 
 
 def _invoices():
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    credited = (
-        CreditNote.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("total_ttc"))
-        .values("total")
-    )
-    return (
-        Invoice.objects.select_related("collectivite")
-        .annotate(paid=Coalesce(Subquery(paid), ZERO), credited=Coalesce(Subquery(credited), ZERO))
-        .annotate(balance=F("total_ttc") - F("paid") - F("credited"))
-    )
-
-
-def _status_q(state: PaymentState) -> Q:
-    settled, nothing_paid = Q(balance__lte=0), Q(paid=0)
-    return {
-        PaymentState.unpaid: ~settled & nothing_paid,
-        PaymentState.partly_paid: ~settled & ~nothing_paid,
-        PaymentState.credited: settled & nothing_paid & Q(credited__gt=0),
-        PaymentState.paid: settled & ~(nothing_paid & Q(credited__gt=0)),
-    }[state]
+    return selectors.invoices_with_balance(Invoice.objects.select_related("collectivite"))
 
 
 def _invoice_out(invoice: Invoice, today: dt.date) -> dict:
-    status = exports.payment_status(invoice.total_ttc, invoice.paid, invoice.credited)
+    state = selectors.invoice_payment_state(invoice, today=today)
     return {
         "id": invoice.pk,
         "number": invoice.number,
@@ -362,10 +333,10 @@ def _invoice_out(invoice: Invoice, today: dt.date) -> dict:
         "total_ttc": _money(invoice.total_ttc),
         "amount_paid": _money(invoice.paid),
         "amount_credited": _money(invoice.credited),
-        "balance": _money(invoice.balance),
-        "status": status,
-        "status_label": exports.STATUS_LABELS[status],
-        "overdue": invoice.balance > 0 and invoice.due_date < today,
+        "balance": _money(state.balance),
+        "status": state.status.value,
+        "status_label": state.label,
+        "overdue": state.overdue,
         "pdf_available": bool(invoice.pdf),
         "created_at": invoice.created_at,
     }
@@ -382,7 +353,9 @@ def _payment_out(payment: Payment, invoice: Invoice) -> dict:
         "recorded_by": _email(payment.recorded_by),
         "created_at": payment.created_at,
         "invoice_balance": _money(invoice.balance),
-        "invoice_status": exports.payment_status(invoice.total_ttc, invoice.paid, invoice.credited),
+        "invoice_status": selectors.invoice_payment_state(
+            invoice, today=timezone.localdate()
+        ).status.value,
     }
 
 
@@ -498,16 +471,15 @@ def _binary(content_type: str, description: str) -> dict:
 def invoice_list(request, filters: Query[InvoiceFilters]):
     _require(request, is_syndicate_staff)
     today = timezone.localdate()
-    rows = _invoices().order_by("-issue_date", "-number")
-    if filters.year is not None:
-        rows = rows.filter(year=filters.year)
-    if filters.collectivite is not None:
-        rows = rows.filter(collectivite_id=filters.collectivite)
-    if filters.status is not None:
-        rows = rows.filter(_status_q(filters.status))
-    if filters.overdue is not None:
-        overdue = Q(balance__gt=0, due_date__lt=today)
-        rows = rows.filter(overdue if filters.overdue else ~overdue)
+    rows = selectors.invoice_list(
+        filters=selectors.InvoiceFilters(
+            year=filters.year,
+            collectivite_id=filters.collectivite,
+            statuses=(domain.PaymentStatus(filters.status),) if filters.status else (),
+            overdue=filters.overdue,
+        ),
+        today=today,
+    )
     return _Page(rows, lambda row: _invoice_out(row, today))
 
 
@@ -532,12 +504,17 @@ def invoice_read(request, invoice_id: int):
 def invoice_pdf(request, invoice_id: int):
     _require(request, is_syndicate_finance)
     invoice = _invoice_or_404(invoice_id)
-    from billing.documents import BillingDocumentError
+    from billing.documents import BillingDocumentError, invoice_facturx_xml
 
-    try:
-        data = exports.invoice_pdf_bytes(invoice)
-    except BillingDocumentError as exc:
-        raise _document_error(exc) from exc
+    data = exports.stored_pdf(invoice)
+    if data is None:
+        # Never rendered in a request: a task renders it (its failure recorded, retried).
+        try:
+            invoice_facturx_xml(invoice)  # a document that cannot be built is said now
+        except BillingDocumentError as exc:
+            raise _document_error(exc) from exc
+        services.invoice_render_queue(invoice=invoice)
+        raise HttpError(409, PDF_PENDING.format(number=invoice.number))
     return _inline(data, f"{invoice.number}.pdf", PDF_TYPE)
 
 
@@ -772,14 +749,6 @@ def billing_run_create(request, payload: BillingRunIn):
     _require(request, is_syndicate_finance)
     today = timezone.localdate()
     as_of = payload.as_of or today
-    if not payload.dry_run:
-        last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
-        if as_of > today:
-            raise ValidationError({"as_of": RUN_IN_FUTURE.format(today=f"{today:%d/%m/%Y}")})
-        if last is not None and as_of < last:
-            raise ValidationError(
-                {"as_of": RUN_BEFORE_LAST_INVOICE.format(last=f"{last:%d/%m/%Y}")}
-            )
     run = services.billing_run_start(
         as_of=as_of, dry_run=payload.dry_run, requested_by=request.user
     )

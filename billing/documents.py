@@ -22,7 +22,7 @@ reason and `VATEX-EU-O` as code, without a rate. VAT is rounded at the line and 
 category, as `billing.services` computes the stored totals; the XML carries the stored totals
 and refuses to be built when they disagree with the lines.
 
-Rendering reuses the contract PDFs' machinery (`contracts.documents.render_pdf`: the shared
+Rendering goes through the portal's PDF engine (`portal.pdf.render_pdf`: the shared
 font configuration and parsed stylesheets, here `pdf.css` then `pdf-billing.css`, the
 local-only URL fetcher, the PDF dates taken from the document). The Factur-X step writes its
 own dates (PDF info, XMP, the attachment): they are pinned to the issue date too, so that
@@ -34,15 +34,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from billing import domain
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from catalogue.models import BillingUnit
-from contracts.documents import _last_covered_day, _percent, _syndicate_context, render_pdf
+from contracts.rules import last_covered_day as _last_covered_day
 from portal.domain import siret_display
+from portal.pdf import percent as _percent
+from portal.pdf import render_pdf
+from portal.pdf import syndicate_context as _syndicate_context
 
 CENT = Decimal("0.01")
 CURRENCY = "EUR"
@@ -51,15 +54,20 @@ FACTURX_FLAVOR = "factur-x"
 FACTURX_LEVEL = "en16931"
 TYPE_INVOICE = "380"  # UNTDID 1001: commercial invoice
 TYPE_CREDIT_NOTE = "381"  # UNTDID 1001: credit note
-SIRET_SCHEME = "0002"  # ISO 6523 ICD: SIRENE (SIREN / SIRET)
+SIREN_SCHEME = "0002"  # ISO 6523 ICD 0002: SIRENE, the SIREN (9 digits)
+SIRET_SCHEME = "0009"  # ISO 6523 ICD 0009: SIRET-CODE, the establishment (14 digits)
+# BT-23, the French "cadre de facturation" (Chorus Pro): A1, an invoice of a supplier for
+# services or goods, deposited by the supplier (not already paid, no subcontractor).
+BILLING_FRAMEWORK = "A1"
 PAYMENT_MEANS_CREDIT_TRANSFER = "30"  # UNTDID 4461
-VAT_STANDARD = "S"
-VAT_OUTSIDE_SCOPE = "O"
+VAT_STANDARD = domain.VAT_STANDARD
+VAT_OUTSIDE_SCOPE = domain.VAT_OUTSIDE_SCOPE
 VATEX_OUTSIDE_SCOPE = "VATEX-EU-O"
 MONTHS_PER_YEAR = Decimal("12")
 UNIT_MONTH = "MON"  # UN/ECE Recommendation 20
 UNIT_CODES = {BillingUnit.HOUR: "HUR", BillingUnit.DAY: "DAY"}  # otherwise C62, one unit
 UNIT_ONE = "C62"
+LINE_ORDER = "line_order"  # our key in a line's data: its order reference, set in the XML
 
 MANDATE_MEANS = "Mandat administratif"
 MANDATE_NOTE = (
@@ -67,6 +75,12 @@ MANDATE_NOTE = (
     "comptable public du syndicat."
 )
 PAYMENT_TERMS = "Paiement par mandat administratif au plus tard le {due}."
+ENGAGEMENT_REUSED = "Aucun numéro d'engagement donné pour cet exercice : numéro précédent"
+ENGAGEMENT_REUSED_PDF = (
+    "Aucun numéro d'engagement n'a été donné pour l'exercice {year} : cette facture porte le "
+    "numéro de l'exercice précédent ({number})."
+)
+CREDIT_LINE_REFERENCE = "Corrige la ligne {line} de la facture {number}"
 CREDIT_NOTE_TERMS = "Avoir à déduire de la facture n° {number} du {issued}."
 PARTY_INCOMPLETE = "{role} de la pièce {number} incomplet : le nom et le SIRET sont requis."
 TOTALS_MISMATCH = (
@@ -89,64 +103,26 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class VatGroup:
-    """One VAT breakdown entry (BG-23): category `S` at a rate, or `O` with its mention."""
-
-    category: str
-    rate: Decimal | None
-    exemption: str
-    base: Decimal
-    amount: Decimal
-
-    @property
-    def rate_percent(self) -> str:
-        return _percent(self.rate) if self.rate is not None else ""
-
-
-def vat_breakdown(lines: Iterable[tuple[Decimal, Decimal | None, str]]) -> list[VatGroup]:
-    """`(net amount, VAT rate or None, exemption mention)` per line → the VAT breakdown:
-    VAT rounded half-up at the line, then summed per category (rated groups first, by rate).
-    """
-    groups: dict[tuple[str, Decimal | None, str], list[Decimal]] = {}
-    for amount, rate, exemption in lines:
-        if rate is not None:
-            key = (VAT_STANDARD, rate, "")
-            vat = _money(amount * rate)
-        else:
-            key = (VAT_OUTSIDE_SCOPE, None, exemption)
-            vat = Decimal("0.00")
-        base_and_vat = groups.setdefault(key, [Decimal("0.00"), Decimal("0.00")])
-        base_and_vat[0] += amount
-        base_and_vat[1] += vat
-    ordered = sorted(groups.items(), key=lambda item: (item[0][1] is None, item[0][1] or 0))
-    return [
-        VatGroup(category=c, rate=r, exemption=e, base=_money(base), amount=_money(vat))
-        for (c, r, e), (base, vat) in ordered
-    ]
-
-
-@dataclass(frozen=True)
-class _Totals:
-    ht: Decimal
-    vat: Decimal
-    ttc: Decimal
+# The VAT breakdown is the domain's (B8): net per line, VAT per category and rate.
+VatGroup = domain.VatGroup
+vat_breakdown = domain.vat_breakdown
+_Totals = domain.Totals
 
 
 def _checked_totals(document: Invoice | CreditNote, groups: list[VatGroup]) -> _Totals:
-    """The stored totals, once checked against the lines (EN 16931 BR-CO-10, -13, -14, -15)."""
-    line_ht = sum((g.base for g in groups), Decimal("0.00"))
-    line_vat = sum((g.amount for g in groups), Decimal("0.00"))
+    """The stored totals, once checked against the lines (EN 16931 BR-CO-10, -13, -14, -15,
+    -17)."""
+    computed = domain.totals(groups)
     ht, vat, ttc = document.total_ht, document.total_vat, document.total_ttc
-    if (line_ht, line_vat) != (ht, vat) or ttc != ht + vat:
+    if (computed.ht, computed.vat) != (ht, vat) or ttc != ht + vat:
         raise BillingDocumentError(
             TOTALS_MISMATCH.format(
                 number=document.number,
                 ht=ht,
                 vat=vat,
                 ttc=ttc,
-                line_ht=line_ht,
-                line_vat=line_vat,
+                line_ht=computed.ht,
+                line_vat=computed.vat,
             )
         )
     return _Totals(ht=ht, vat=vat, ttc=ttc)
@@ -172,13 +148,16 @@ def _digits(value: str | None) -> str:
 
 
 def _party(snapshot: dict, *, role: str, number: str, vat_number: bool) -> dict[str, Any]:
+    """BT-29/BT-46: the SIRET (scheme 0009), which Chorus Pro routes by; BT-30/BT-47: the
+    SIREN (scheme 0002), the legal registration; BT-31: the VAT number, when `vat_number`."""
     name, siret = (snapshot.get("name") or "").strip(), _digits(snapshot.get("siret"))
     if not name or not siret:
         raise BillingDocumentError(PARTY_INCOMPLETE.format(role=role, number=number))
     party: dict[str, Any] = {
         "name": name,
-        "legal_identifier": siret,
-        "legal_identifier_schemeid": SIRET_SCHEME,
+        "identifiers": {SIRET_SCHEME: siret},
+        "legal_identifier": siret[:9],
+        "legal_identifier_schemeid": SIREN_SCHEME,
         "country_code": COUNTRY,
     }
     for key, field in (("address", "addr_l1"), ("postcode", "postcode"), ("city", "city")):
@@ -187,14 +166,23 @@ def _party(snapshot: dict, *, role: str, number: str, vat_number: bool) -> dict[
     if snapshot.get("email"):
         party["contacts"] = [{"email": snapshot["email"], "phone": snapshot.get("phone", "")}]
     if vat_number and snapshot.get("vat_number"):
-        party["vat_identifier"] = _digits(snapshot["vat_number"])
+        party["vat_identifier"] = _digits(snapshot["vat_number"]).upper()
     return party
 
 
 _DELIVER_TO_KEYS = ("name", "addr_l1", "postcode", "city", "country_code")
 
 
-def _parties(invoice: Invoice, groups: list[VatGroup], number: str) -> dict[str, Any]:
+def single_engagement(lines: Iterable[InvoiceLine]) -> str:
+    """BT-13 (the header's order reference) is one number: the lines' number when they all
+    share it; otherwise each line carries its own and the header none."""
+    numbers = {line.po_number for line in lines}
+    return numbers.pop() if len(numbers) == 1 else ""
+
+
+def _parties(
+    invoice: Invoice, groups: list[VatGroup], number: str, engagement: str
+) -> dict[str, Any]:
     outside_scope = any(g.category == VAT_OUTSIDE_SCOPE for g in groups)
     buyer = _party(invoice.buyer, role="Destinataire", number=number, vat_number=False)
     data: dict[str, Any] = {
@@ -209,8 +197,8 @@ def _parties(invoice: Invoice, groups: list[VatGroup], number: str) -> dict[str,
     service_code = invoice.service_code or invoice.buyer.get("service_code", "")
     if service_code:
         data["BT-10"] = service_code
-    if invoice.po_number:
-        data["BT-13"] = invoice.po_number
+    if engagement:
+        data["BT-13"] = engagement
     return data
 
 
@@ -261,6 +249,10 @@ def _invoice_line_xml(index: int, line: InvoiceLine) -> dict[str, Any]:
     else:
         entry["BT-129"] = _text(billable, 4)
         entry["BT-130"] = UNIT_CODES.get(line.offer.billing_unit, UNIT_ONE)
+    if line.po_number:
+        entry[LINE_ORDER] = line.po_number  # the line's order reference (B9), whole
+        if line.po_reused:
+            note.append(f"{ENGAGEMENT_REUSED} {line.po_number}")
     entry["BT-127-00"] = [{"BT-127": " ; ".join(note)}]
     if line.period_start:
         entry["BT-134"] = line.period_start
@@ -270,9 +262,10 @@ def _invoice_line_xml(index: int, line: InvoiceLine) -> dict[str, Any]:
     return entry
 
 
-def _credit_line_xml(index: int, line: CreditNoteLine) -> dict[str, Any]:
+def _credit_line_xml(index: int, line: CreditNoteLine, position: dict[int, int]) -> dict[str, Any]:
     # What is credited is an amount (at most what the invoiced line still carries), not a
-    # quantity: one unit at that amount.
+    # quantity: one unit at that amount. The line names the invoice line it corrects (its
+    # position on the invoice, whose number is the header's BT-25).
     invoiced = line.invoice_line
     entry: dict[str, Any] = {
         "BT-126": str(index),
@@ -283,8 +276,19 @@ def _credit_line_xml(index: int, line: CreditNoteLine) -> dict[str, Any]:
         "BT-146": _amount(line.amount),
         "BT-131": _amount(line.amount),
     }
+    note = [
+        CREDIT_LINE_REFERENCE.format(
+            line=position[invoiced.pk], number=line.credit_note.invoice.number
+        )
+    ]
     if line.months:
-        entry["BT-127-00"] = [{"BT-127": f"{line.months} mois crédités"}]
+        note.append(f"{line.months} mois crédités")
+    entry["BT-127-00"] = [{"BT-127": " ; ".join(note)}]
+    if invoiced.po_number:
+        entry[LINE_ORDER] = invoiced.po_number
+    if line.period_start and line.period_end:
+        entry["BT-134"] = line.period_start
+        entry["BT-135"] = _last_covered_day(line.period_end)
     _line_vat(entry, invoiced.vat_rate)
     return entry
 
@@ -321,13 +325,45 @@ def _payment_xml(invoice: Invoice) -> dict[str, Any]:
     return data
 
 
+RAM_NS = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+
+
 def _cii_xml(data: dict[str, Any]) -> bytes:
-    from facturx import generate_cii_xml
+    from facturx import generate_cii_xml, xml_check_xsd
 
     data.update({"BT-5": CURRENCY})
+    # B9: each line's order reference, whole. The library writes it (EXT-FR-FE-135) only at
+    # the EXTENDED level, although the EN 16931 schema has the element
+    # (SpecifiedLineTradeAgreement/BuyerOrderReferencedDocument/IssuerAssignedID): added here.
+    orders = [line.pop(LINE_ORDER, "") for line in data["BG-25"]]
     # The schematron needs a Saxon server: never called from here (no network while
     # issuing); the XSD is checked on every document.
-    return generate_cii_xml(data, level=FACTURX_LEVEL, check_xsd=True, check_schematron=False)
+    xml = generate_cii_xml(data, level=FACTURX_LEVEL, check_xsd=False, check_schematron=False)
+    if any(orders):
+        xml = _with_line_orders(xml, orders)
+    xml_check_xsd(xml, flavor=FACTURX_FLAVOR, level=FACTURX_LEVEL)
+    return xml
+
+
+def _with_line_orders(xml: bytes, orders: list[str]) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    items = root.iter(f"{{{RAM_NS}}}IncludedSupplyChainTradeLineItem")
+    for item, order in zip(items, orders, strict=True):
+        if not order:
+            continue
+        agreement = item.find(f"{{{RAM_NS}}}SpecifiedLineTradeAgreement")
+        reference = etree.Element(f"{{{RAM_NS}}}BuyerOrderReferencedDocument")
+        etree.SubElement(reference, f"{{{RAM_NS}}}IssuerAssignedID").text = order
+        agreement.insert(0, reference)  # first in LineTradeAgreementType's sequence
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _positions(invoice: Invoice) -> dict[int, int]:
+    """Invoice line id → its position on the invoice (BT-126), from 1."""
+    ids = invoice.lines.order_by("id").values_list("pk", flat=True)
+    return {pk: index for index, pk in enumerate(ids, start=1)}
 
 
 def _invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
@@ -335,7 +371,11 @@ def _invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
 
 
 def _credit_lines(credit_note: CreditNote) -> list[CreditNoteLine]:
-    return list(credit_note.lines.select_related("invoice_line__offer").order_by("id"))
+    return list(
+        credit_note.lines.select_related("invoice_line__offer", "credit_note__invoice").order_by(
+            "id"
+        )
+    )
 
 
 def _invoice_groups(lines: list[InvoiceLine]) -> list[VatGroup]:
@@ -355,8 +395,9 @@ def _invoice_xml(
         "BT-1": invoice.number,
         "BT-2": invoice.issue_date,
         "BT-3": TYPE_INVOICE,
+        "BT-23": BILLING_FRAMEWORK,
         "BG-1": [{"BT-22": MANDATE_NOTE}],
-        **_parties(invoice, groups, invoice.number),
+        **_parties(invoice, groups, invoice.number, single_engagement(lines)),
         **_payment_xml(invoice),
         "BG-23": _vat_groups_xml(groups),
         "BG-25": [_invoice_line_xml(i, line) for i, line in enumerate(lines, start=1)],
@@ -369,18 +410,25 @@ def _credit_note_xml(
     credit_note: CreditNote, lines: list[CreditNoteLine], groups: list[VatGroup], totals: _Totals
 ) -> bytes:
     invoice = credit_note.invoice
+    positions = _positions(invoice)
     data: dict[str, Any] = {
         "BT-1": credit_note.number,
         "BT-2": credit_note.issue_date,
         "BT-3": TYPE_CREDIT_NOTE,
+        "BT-23": BILLING_FRAMEWORK,
         "BG-1": [{"BT-22": f"Motif : {credit_note.reason}"}],
         "BG-3": [{"BT-25": invoice.number, "BT-26": invoice.issue_date}],
-        **_parties(invoice, groups, credit_note.number),
+        **_parties(
+            invoice,
+            groups,
+            credit_note.number,
+            single_engagement(line.invoice_line for line in lines),
+        ),
         "BT-20": CREDIT_NOTE_TERMS.format(
             number=invoice.number, issued=f"{invoice.issue_date:%d/%m/%Y}"
         ),
         "BG-23": _vat_groups_xml(groups),
-        "BG-25": [_credit_line_xml(i, line) for i, line in enumerate(lines, start=1)],
+        "BG-25": [_credit_line_xml(i, line, positions) for i, line in enumerate(lines, start=1)],
         **_totals_xml(totals),
     }
     return _cii_xml(data)
@@ -427,21 +475,84 @@ def _facturx_clock(moment: datetime) -> Iterator[None]:
         library._get_pdf_timestamp, library._get_metadata_timestamp = original_pdf, original_xmp
 
 
+PDF_VARIANT = "pdf/a-3b"  # WeasyPrint's: sRGB OutputIntent, trailer /ID, PDF/A XMP
+PRODUCER = "Portail des services numériques (WeasyPrint, factur-x)"
+
+
 def _embed_facturx(pdf: bytes, xml: bytes, *, issued: date, metadata: dict[str, str]) -> bytes:
-    from facturx import generate_from_binary
+    """Attach the Factur-X XML to the PDF/A-3B that WeasyPrint rendered, keeping it PDF/A-3B:
+    the OutputIntent and the trailer /ID are kept (the writer is cloned from WeasyPrint's
+    PDF), the XML is an associated file (/AF, AFRelationship /Data, MIME type text/xml), and
+    the XMP metadata (PDF/A identification, the Factur-X extension schema) says what the
+    information dictionary says — title, author, subject, keywords, producer, creator tool
+    and dates."""
+    import io
+
+    from facturx import facturx as library
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
 
     with _facturx_lock, _facturx_clock(datetime.combine(issued, time(), tzinfo=UTC)):
-        return generate_from_binary(
-            pdf,
+        writer = PdfWriter(clone_from=io.BytesIO(pdf))
+        writer._header = b"%PDF-1.7"  # PDF/A-3 is based on PDF 1.7 (pypdf would write 1.3)
+        library._facturx_update_metadata_add_attachment(
+            writer,
             xml,
-            flavor=FACTURX_FLAVOR,
-            level=FACTURX_LEVEL,
-            # `xml` comes from `_cii_xml`, which has just checked these very bytes against the
-            # XSD: once per document is enough.
-            check_xsd=False,
-            pdf_metadata=metadata,
+            dict(metadata),
+            FACTURX_FLAVOR,
+            FACTURX_LEVEL,
             lang="fr-FR",
+            afrelationship="data",
+            xmp_compression=False,
         )
+        xmp = _xmp(library, metadata)
+    stream = DecodedStreamObject()
+    stream.update(
+        {NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")}
+    )
+    stream.set_data(xmp)
+    writer._replace_object(writer._root_object.raw_get("/Metadata"), stream)
+    writer.add_metadata({"/Producer": PRODUCER})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _xmp(library, metadata: dict[str, str]) -> bytes:
+    """The factur-x library's XMP (PDF/A-3B identification, Factur-X extension schema) with
+    our producer and the keywords, which it leaves out (PDF/A: Info and XMP agree)."""
+    from lxml import etree
+
+    generated = library.generate_xmp_object(
+        {
+            "pdfa3_flavor": "B",
+            "title": metadata.get("title", ""),
+            "author": metadata.get("author", ""),
+            "subject": metadata.get("subject", ""),
+            "producer": PRODUCER,
+            "creator_tool": library.CREATOR,
+            "timestamp": library._get_metadata_timestamp(),
+            "version": "1.0",
+            "urn": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+            "documenttype": "INVOICE",
+            "xml_filename": library.FACTURX_FILENAME,
+            "xmp_level": library.FACTURX_LEVEL2xmp[FACTURX_LEVEL],
+        }
+    )
+    root = etree.fromstring(etree.tostring(generated))  # a plain tree (not objectify's)
+    pdf_ns = "http://ns.adobe.com/pdf/1.3/"
+    producer = root.find(f".//{{{pdf_ns}}}Producer")
+    keywords = etree.SubElement(producer.getparent(), f"{{{pdf_ns}}}Keywords")
+    keywords.text = metadata.get("keywords", "")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    for description in root.iter(f"{{{rdf}}}Description"):
+        description.set(f"{{{rdf}}}about", "")  # PDF/A: every description is about this PDF
+    body = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+    return (
+        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        + body
+        + b'\n<?xpacket end="w"?>'
+    )
 
 
 def _iban_display(iban: str) -> str:
@@ -480,7 +591,11 @@ def _vat_label(rate: Decimal | None, exemption: str, exemptions: list[str]) -> s
 def _totals_context(groups: list[VatGroup], totals: _Totals) -> dict[str, Any]:
     exemptions = _exemptions(groups)
     return {
-        "vat_groups": [g for g in groups if g.category == VAT_STANDARD],
+        "vat_groups": [
+            {"rate_percent": _percent(g.rate), "base": g.base, "amount": g.amount}
+            for g in groups
+            if g.category == VAT_STANDARD and g.rate is not None
+        ],
         "exemptions": exemptions,
         "numbered_exemptions": len(exemptions) > 1,
         "total_ht": totals.ht,
@@ -518,12 +633,22 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             ("Bon de commande ou engagement", invoice.po_number or "—"),
         ],
         "rows": _invoice_rows(lines, _exemptions(groups)),
+        "several_engagements": len({line.po_number for line in lines if line.po_number}) > 1,
+        "engagement_reused": sorted(
+            {
+                ENGAGEMENT_REUSED_PDF.format(year=line.period_start.year, number=line.po_number)
+                for line in lines
+                if line.po_reused and line.period_start
+            }
+        ),
         "pdf_title": title,
         "pdf_date": invoice.issue_date,
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/invoice.html", context, stylesheets=BILLING_STYLESHEETS)
+    pdf = render_pdf(
+        "pdf/invoice.html", context, stylesheets=BILLING_STYLESHEETS, pdf_variant=PDF_VARIANT
+    )
     return _embed_facturx(
         pdf, xml, issued=invoice.issue_date, metadata=_pdf_metadata(invoice, title, invoice)
     )
@@ -537,6 +662,7 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
     totals = _checked_totals(credit_note, groups)
     xml = _credit_note_xml(credit_note, lines, groups, totals)
     exemptions = _exemptions(groups)
+    positions = _positions(invoice)
     title = f"Avoir n° {credit_note.number}"
     context = {
         "credit_note": credit_note,
@@ -550,6 +676,8 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         "rows": [
             {
                 "line": line,
+                "position": positions[line.invoice_line_id],
+                "last_day": _last_covered_day(line.period_end) if line.period_end else None,
                 "vat": _vat_label(
                     line.invoice_line.vat_rate, line.invoice_line.vat_exemption, exemptions
                 ),
@@ -561,7 +689,9 @@ def credit_note_pdf(credit_note: CreditNote) -> bytes:
         **_totals_context(groups, totals),
         **_parties_context(invoice),
     }
-    pdf = render_pdf("pdf/credit_note.html", context, stylesheets=BILLING_STYLESHEETS)
+    pdf = render_pdf(
+        "pdf/credit_note.html", context, stylesheets=BILLING_STYLESHEETS, pdf_variant=PDF_VARIANT
+    )
     return _embed_facturx(
         pdf,
         xml,

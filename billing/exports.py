@@ -26,7 +26,7 @@ scope of VAT, so that an import mapping never changes from a year to the next; a
 any other rate adds its two columns after them. Rows run in issue-date order, invoices
 before credit notes on the same day, then by number.
 
-The payment state (`payment_status`) is the invoice's on the day of the export: paid, partly
+The payment state (`domain.payment_status`) is the invoice's on the day of the export: paid, partly
 paid, unpaid, or cancelled by credit notes before any payment. A credit note has none.
 """
 
@@ -47,7 +47,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from billing import domain
+from billing import domain, selectors
 from billing.models import CreditNote, CreditNoteLine, ExportJob, Invoice
 from portal import spreadsheets
 
@@ -58,16 +58,14 @@ Progress = Callable[[int], None]
 KIND_INVOICE = "facture"
 KIND_CREDIT_NOTE = "avoir"
 
-PAID = "paid"
-PARTLY_PAID = "partly_paid"
-UNPAID = "unpaid"
-CREDITED = "credited"
-STATUS_LABELS = {
-    PAID: "payée",
-    PARTLY_PAID: "partiellement payée",
-    UNPAID: "impayée",
-    CREDITED: "annulée par avoir",
-}
+# The payment words are the domain's, the same on every door (`domain.PAYMENT_STATUS_LABELS`).
+PAID, PARTLY_PAID, UNPAID, CREDITED = (
+    domain.PaymentStatus.PAID,
+    domain.PaymentStatus.PARTLY_PAID,
+    domain.PaymentStatus.UNPAID,
+    domain.PaymentStatus.CREDITED,
+)
+STATUS_LABELS = domain.PAYMENT_STATUS_LABELS
 
 # The French VAT rates: always given their columns, whether used or not.
 STANDARD_RATES = (Decimal("0.2"), Decimal("0.1"), Decimal("0.055"), Decimal("0.021"))
@@ -92,16 +90,6 @@ def year_check(year: int, *, today: date | None = None) -> int:
     if not FIRST_YEAR <= year <= last:
         raise ValidationError({"year": YEAR_INVALID.format(first=FIRST_YEAR, last=last)})
     return year
-
-
-def payment_status(total_ttc: Decimal, paid: Decimal, credited: Decimal) -> str:
-    """Where an invoice's payment stands: what is left after payments and credit notes."""
-    balance = total_ttc - paid - credited
-    if balance > 0:
-        return PARTLY_PAID if paid > 0 else UNPAID
-    if paid == 0 and credited > 0:
-        return CREDITED
-    return PAID
 
 
 # --- Rows ------------------------------------------------------------------------------------
@@ -190,8 +178,8 @@ def _buyer_fields(invoice: Invoice) -> dict[str, str]:
 def _invoice_row(invoice: Invoice) -> Row:
     lines = list(invoice.lines.all())
     outside, by_rate, mentions = _vat([(x.amount, x.vat_rate, x.vat_exemption) for x in lines])
-    paid = sum((p.amount for p in invoice.payments.all()), Decimal("0.00"))
-    credited = sum((c.total_ttc for c in invoice.credit_notes.all()), Decimal("0.00"))
+    state = selectors.invoice_payment_state(invoice, today=timezone.localdate())
+    paid, credited = state.paid, state.credited
     start, end = _period([(x.period_start, x.period_end) for x in lines])
     return Row(
         kind=KIND_INVOICE,
@@ -208,10 +196,10 @@ def _invoice_row(invoice: Invoice) -> Row:
         total_vat=invoice.total_vat,
         total_ttc=invoice.total_ttc,
         vat_exemption=" / ".join(mentions),
-        status=payment_status(invoice.total_ttc, paid, credited),
+        status=state.status,
         amount_paid=paid,
         amount_credited=credited,
-        balance=invoice.total_ttc - paid - credited,
+        balance=state.balance,
         sort_key=(invoice.issue_date, 0, invoice.number),
         **_buyer_fields(invoice),
     )
@@ -256,9 +244,10 @@ def _credit_note_row(note: CreditNote) -> Row:
 
 def _invoices(year: int):
     return (
-        Invoice.objects.filter(year=year)
-        .select_related("collectivite")
-        .prefetch_related("lines", "payments", "credit_notes")
+        selectors.invoice_list(
+            filters=selectors.InvoiceFilters(year=year), today=timezone.localdate()
+        )
+        .prefetch_related("lines")
         .order_by("number")
     )
 
@@ -439,12 +428,19 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
 
 
 def credit_note_pdf_bytes(note: CreditNote) -> bytes:
-    """The stored PDF, or rendered now when missing (`billing.services` has no render of
-    credit notes to store it with)."""
-    from billing.documents import credit_note_pdf
+    """The stored PDF, rendered (and stored) first when missing."""
+    from billing import services
 
     data = _stored(note.pdf)
-    return data if data is not None else credit_note_pdf(note)
+    if data is None:
+        services.credit_note_render(note)
+        data = _stored(note.pdf)
+    return data
+
+
+def stored_pdf(document: Invoice | CreditNote) -> bytes | None:
+    """The stored PDF of an invoice or a credit note, None when it is not (yet) there."""
+    return _stored(document.pdf)
 
 
 def _zip_member(name: str, day: date) -> zipfile.ZipInfo:

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing import services
+from billing import domain, selectors, services
 from billing.models import InvoiceLine
 from portal.bounds import SaneDateField
 from portal.models import Collectivite
@@ -29,6 +29,14 @@ STATUS_CHOICES = [
     (UNPAID, "Non payée"),
     (OVERDUE, "En retard"),
 ]
+
+
+# The choices above as `domain.PaymentStatus` filters: "paid or settled" is either status.
+STATUS_FILTERS = {
+    PAID: (domain.PaymentStatus.PAID, domain.PaymentStatus.CREDITED),
+    PARTLY_PAID: (domain.PaymentStatus.PARTLY_PAID,),
+    UNPAID: (domain.PaymentStatus.UNPAID,),
+}
 
 
 def parse_amount(raw) -> Decimal | None:
@@ -98,14 +106,18 @@ class InvoiceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [("", "Toutes")] + [(y, str(y)) for y in years]
 
-    def filters(self) -> dict:
+    def filters(self) -> selectors.InvoiceFilters:
+        """The chosen filters for `selectors.invoice_list` (none when the form is invalid)."""
         if not self.is_valid():
-            return {}
-        return {
-            "year": self.cleaned_data["year"],
-            "status": self.cleaned_data["status"],
-            "collectivite": self.cleaned_data["collectivite"],
-        }
+            return selectors.InvoiceFilters()
+        status = self.cleaned_data["status"]
+        collectivite = self.cleaned_data["collectivite"]
+        return selectors.InvoiceFilters(
+            year=self.cleaned_data["year"],
+            collectivite_id=collectivite.pk if collectivite else None,
+            statuses=STATUS_FILTERS.get(status, ()),
+            overdue=True if status == OVERDUE else None,
+        )
 
 
 class PaymentForm(forms.Form):
@@ -169,3 +181,19 @@ class CreditNoteForm(forms.Form):
             for line, _ in self.lines
             if self.cleaned_data.get(f"line_{line.pk}")
         }
+
+
+class EngagementNumberForm(forms.Form):
+    """B9: a budget year's engagement number, given on the collectivité's site."""
+
+    budget_year = forms.TypedChoiceField(label="Exercice budgétaire", coerce=int, choices=())
+    number = forms.CharField(
+        label="Numéro d'engagement",
+        max_length=200,
+        error_messages={"required": "Indiquez le numéro d'engagement."},
+    )
+
+    def __init__(self, *args, years: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["budget_year"].choices = [(year, str(year)) for year in years]
+        self.fields["budget_year"].initial = years[-1]

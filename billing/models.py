@@ -84,7 +84,8 @@ class Invoice(models.Model):
     )
     issue_date = models.DateField(_("date d'émission"))
     due_date = models.DateField(_("échéance"))
-    po_number = models.CharField(_("bon de commande ou engagement"), max_length=60, blank=True)
+    # B9: every engagement or purchase-order number of the lines, whole (each line has its own).
+    po_number = models.TextField(_("bon de commande ou engagement"), blank=True)
     service_code = models.CharField(_("code service"), max_length=100, blank=True)
     buyer = models.JSONField(default=dict)  # the collectivité as it was on the issue date
     seller = models.JSONField(default=dict)  # the syndicate as it was on the issue date
@@ -93,6 +94,7 @@ class Invoice(models.Model):
     total_ttc = models.DecimalField(max_digits=14, decimal_places=2)
     pdf = models.FileField(upload_to="billing/invoices/%Y/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_error = models.TextField(_("échec du rendu PDF"), blank=True)  # retried by its task
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -123,6 +125,10 @@ class InvoiceLine(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     vat_exemption = models.CharField(max_length=200, blank=True)
+    # B9: the engagement or purchase-order number this line belongs to, whole; `po_reused`
+    # when a renewal year had no number of its own and went with the previous one.
+    po_number = models.TextField(_("bon de commande ou engagement"), blank=True)
+    po_reused = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -142,6 +148,7 @@ class CreditNote(models.Model):
     total_ttc = models.DecimalField(max_digits=14, decimal_places=2)
     pdf = models.FileField(upload_to="billing/credit_notes/%Y/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_error = models.TextField(_("échec du rendu PDF"), blank=True)  # retried by its task
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -160,6 +167,8 @@ class CreditNoteLine(models.Model):
     invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="credits")
     label = models.CharField(max_length=250)
     months = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True)  # the months credited (B10)
+    period_end = models.DateField(null=True, blank=True)  # exclusive
     amount = models.DecimalField(max_digits=12, decimal_places=2)  # positive: what is credited
 
     class Meta:
@@ -287,6 +296,56 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.delivered_on:%d/%m/%Y})"
+
+
+class EngagementNumber(models.Model):
+    """B9: the engagement number a collectivité gives for one budget year (a calendar year),
+    before that year's renewals are invoiced; given on its site by a signatory or a
+    functional administrator; given again, it replaces the previous one."""
+
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.PROTECT, related_name="engagement_numbers"
+    )
+    budget_year = models.PositiveIntegerField(_("exercice budgétaire"))
+    number = models.TextField(_("numéro d'engagement"))
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("numéro d'engagement")
+        ordering = ["collectivite", "budget_year", "-given_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite", "budget_year"], name="engagement_number_one_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget_year} : {self.number}"
+
+
+class EngagementRequest(models.Model):
+    """The e-mail asking for a budget year's engagement number, a month before a renewal:
+    once per collectivité and budget year (idempotent by the constraint)."""
+
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.PROTECT, related_name="engagement_requests"
+    )
+    budget_year = models.PositiveIntegerField()
+    sent_on = models.DateField()
+    recipients = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite", "budget_year"], name="engagement_request_once_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Demande d'engagement {self.budget_year} ({self.sent_on:%d/%m/%Y})"
 
 
 class PaymentImport(models.Model):

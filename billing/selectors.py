@@ -12,6 +12,7 @@ from django.db.models import (
     F,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -20,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from billing import domain
-from billing.models import CreditNote, Delivery, Invoice, InvoiceLine, Payment
+from billing.models import CreditNote, Delivery, EngagementNumber, Invoice, InvoiceLine, Payment
 from catalogue import domain as pricing
 from catalogue import selectors as catalogue_selectors
 from contracts import rules
@@ -44,6 +45,7 @@ class DueItem:
     vat_rate: Decimal | None
     vat_exemption: str
     po_number: str
+    po_reused: bool = False  # B9: a renewal year without its own engagement number
 
 
 # Published schedules never change (catalogue: a published schedule is immutable), so their
@@ -102,6 +104,11 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
         )
     )
     items: list[DueItem] = []
+    given = dict(
+        EngagementNumber.objects.filter(collectivite=collectivite).values_list(
+            "budget_year", "number"
+        )
+    )
     years = (
         ContractYear.objects.filter(subscription__collectivite=collectivite, start__lte=as_of)
         .select_related("subscription__offer")
@@ -130,6 +137,13 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
             offer_name=sub.offer.name,
         )
         origin = next(iter(sub.quote_lines.all()), None)  # prefetched, in id order
+        po, reused = domain.engagement_for(
+            budget_year=year.start.year,
+            renewal=year.start > rules.term_start(sub.activated_on),
+            # a quote's purchase order, else the number given when the contract was taken over
+            original=_po_of(origin) or sub.engagement_number,
+            given=given,
+        )
         items.append(
             _item(
                 source,
@@ -139,7 +153,8 @@ def due_items(*, collectivite: Collectivite, as_of: date, schedules=None) -> lis
                 rules.add_months(year.start, months),
                 months,
                 line,
-                _po_of(origin) or sub.engagement_number,
+                po,
+                reused=reused,
             )
         )
     changes = QuantityChange.objects.filter(
@@ -243,7 +258,7 @@ def _recorded_deliveries(collectivite, as_of: date, invoiced: set[str]) -> list[
 
 
 def _item(
-    source, offer, subscription_id, start, end, months, line, po, *, addition=False
+    source, offer, subscription_id, start, end, months, line, po, *, addition=False, reused=False
 ) -> DueItem:
     amount = domain.prorated(line.amount, months) if months is not None else line.amount
     label = offer.name + (" (ajout en cours d'année)" if addition else "")
@@ -262,6 +277,7 @@ def _item(
         vat_rate=line.vat_rate,
         vat_exemption=line.vat_exemption,
         po_number=po,
+        po_reused=reused,
     )
 
 
@@ -281,15 +297,18 @@ def collectivites_with_due_items(*, as_of: date) -> QuerySet[Collectivite]:
 def invoice_balance(invoice: Invoice) -> Decimal:
     paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     credited = invoice.credit_notes.aggregate(total=Sum("total_ttc"))["total"] or Decimal("0")
-    return invoice.total_ttc - paid - credited
+    return domain.balance(total_ttc=invoice.total_ttc, paid=paid, credited=credited)
 
+
+# --- The invoices as every door reads them ----------------------------------------------------
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
+_ZERO = Value(Decimal("0"), output_field=_MONEY)
 
 
-def invoices_with_balance(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Invoices with what was paid, credited and is left to pay (`selectors.invoice_balance`
-    for a whole list, in one query)."""
+def invoices_with_balance(invoices: QuerySet[Invoice] | None = None) -> QuerySet[Invoice]:
+    """Invoices annotated with `paid`, `credited` and `balance` (`domain.balance`), in one
+    query for a whole list."""
     paid = (
         Payment.objects.filter(invoice=OuterRef("pk"))
         .values("invoice")
@@ -302,8 +321,68 @@ def invoices_with_balance(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
         .annotate(total=Sum("total_ttc"))
         .values("total")
     )
-    zero = Value(Decimal("0"), output_field=_MONEY)
+    invoices = Invoice.objects.all() if invoices is None else invoices
     return invoices.annotate(
-        paid=Coalesce(Subquery(paid, output_field=_MONEY), zero),
-        credited=Coalesce(Subquery(credited, output_field=_MONEY), zero),
+        paid=Coalesce(Subquery(paid, output_field=_MONEY), _ZERO),
+        credited=Coalesce(Subquery(credited, output_field=_MONEY), _ZERO),
     ).annotate(balance=F("total_ttc") - F("paid") - F("credited"))
+
+
+def status_q(status: domain.PaymentStatus) -> Q:
+    """`domain.payment_status` as a filter over `invoices_with_balance`."""
+    settled, nothing_paid = Q(balance__lte=0), Q(paid=0)
+    return {
+        domain.PaymentStatus.UNPAID: ~settled & nothing_paid,
+        domain.PaymentStatus.PARTLY_PAID: ~settled & ~nothing_paid,
+        domain.PaymentStatus.CREDITED: settled & nothing_paid & Q(credited__gt=0),
+        domain.PaymentStatus.PAID: settled & ~(nothing_paid & Q(credited__gt=0)),
+    }[status]
+
+
+def overdue_q(today: date) -> Q:
+    """`domain.is_overdue` as a filter over `invoices_with_balance`."""
+    return Q(balance__gt=0, due_date__lt=today)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What the pages, the API, the exports and the forms filter invoices by."""
+
+    year: int | None = None
+    collectivite_id: int | None = None
+    statuses: tuple[domain.PaymentStatus, ...] = ()  # any of them; () = all
+    overdue: bool | None = None
+    unpaid_only: bool = False  # something left to pay
+
+
+def invoice_list(*, filters: InvoiceFilters, today: date) -> QuerySet[Invoice]:
+    """The invoices matching `filters`, most recent first, each annotated (`paid`,
+    `credited`, `balance`); `invoice_payment_state` gives what people read of each."""
+    rows = invoices_with_balance(Invoice.objects.select_related("collectivite"))
+    if filters.year is not None:
+        rows = rows.filter(year=filters.year)
+    if filters.collectivite_id is not None:
+        rows = rows.filter(collectivite_id=filters.collectivite_id)
+    if filters.statuses:
+        q = Q()
+        for status in filters.statuses:
+            q |= status_q(status)
+        rows = rows.filter(q)
+    if filters.overdue is not None:
+        rows = rows.filter(overdue_q(today) if filters.overdue else ~overdue_q(today))
+    if filters.unpaid_only:
+        rows = rows.filter(balance__gt=0)
+    return rows.order_by("-issue_date", "-number")
+
+
+def invoice_payment_state(invoice: Invoice, *, today: date) -> domain.PaymentState:
+    """Where an invoice's payment stands (annotated by `invoice_list`, else read now)."""
+    if not hasattr(invoice, "paid"):
+        invoice = invoices_with_balance(Invoice.objects.filter(pk=invoice.pk)).get()
+    return domain.payment_state(
+        total_ttc=invoice.total_ttc,
+        paid=invoice.paid,
+        credited=invoice.credited,
+        due_date=invoice.due_date,
+        today=today,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -80,6 +80,7 @@ def _seller() -> dict:
         "postcode": syndicate.postcode,
         "city": syndicate.city,
         "email": syndicate.email,
+        "vat_number": syndicate.vat_number,
         "iban": syndicate.treasury_iban,
         "bic": syndicate.treasury_bic,
         "bank_name": syndicate.treasury_bank,
@@ -87,43 +88,97 @@ def _seller() -> dict:
 
 
 def _totals(lines) -> tuple[Decimal, Decimal]:
-    ht = domain.money(sum((line.amount for line in lines), Decimal("0")))
-    vat = domain.money(
-        sum(
-            (
-                domain.money(line.amount * line.vat_rate)
-                for line in lines
-                if line.vat_rate is not None
-            ),
-            Decimal("0"),
-        )
+    """(net total, VAT total) of invoice or due lines, as their documents compute them
+    (`domain.vat_breakdown`: net per line, VAT per category and rate)."""
+    totals = domain.totals(
+        domain.vat_breakdown((line.amount, line.vat_rate, line.vat_exemption) for line in lines)
     )
-    return ht, vat
+    return totals.ht, totals.vat
 
 
+SELLER_VAT_MISSING = (
+    "Renseignez d'abord le numéro de TVA intracommunautaire du syndicat : il figure sur "
+    "chaque facture soumise à la TVA."
+)
 SELLER_INCOMPLETE = (
     "Renseignez d'abord l'identité du syndicat (nom et SIRET) : elle figure sur chaque facture."
 )
 
 
 def seller_check() -> dict:
+    from portal import domain as portal_domain
+
     seller = _seller()
     if not (seller.get("name") and seller.get("siret")):
         raise ValidationError(SELLER_INCOMPLETE)
+    try:
+        seller["vat_number"] = portal_domain.vat_number_clean(
+            seller.get("vat_number", ""), siret=seller["siret"]
+        )
+    except portal_domain.DomainError as exc:
+        raise ValidationError(str(exc)) from exc
     return seller
 
 
 def invoice_issue(
-    *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
+    *,
+    collectivite: Collectivite,
+    as_of: date,
+    issue_date: date,
+    run: BillingRun | None = None,
+    treatment: domain.VatTreatment | None = None,
 ) -> Invoice | None:
     """Invoice whatever the collectivité owes as of `as_of` and no invoice carries yet; None
-    when nothing is due. Idempotent: an item already invoiced (by a concurrent or resumed
-    run) is never invoiced again — the unique `source` refuses it and nothing is issued."""
+    when nothing is due. B8: one invoice per VAT treatment — with `treatment`, only the items
+    of that treatment; without, every treatment due is invoiced (`invoices_issue`) and the
+    first invoice is returned. Idempotent: an item already invoiced (by a concurrent or
+    resumed run) is never invoiced again — the unique `source` refuses it and nothing is
+    issued."""
+    if treatment is None:
+        invoices = invoices_issue(
+            collectivite=collectivite, as_of=as_of, issue_date=issue_date, run=run
+        )
+        return invoices[0] if invoices else None
     seller = seller_check()
     items = selectors.due_items(collectivite=collectivite, as_of=as_of)
+    items = domain.split_by_vat_treatment(items, lambda item: item.vat_rate).get(treatment, [])
+    return _invoice_create(
+        collectivite=collectivite, items=items, issue_date=issue_date, run=run, seller=seller
+    )
+
+
+def invoices_issue(
+    *, collectivite: Collectivite, as_of: date, issue_date: date, run: BillingRun | None = None
+) -> list[Invoice]:
+    """B8: what the collectivité owes as of `as_of`, one invoice per VAT treatment (outside
+    the scope of VAT first, then taxed), in number order."""
+    seller = seller_check()
+    items = selectors.due_items(collectivite=collectivite, as_of=as_of)
+    issued = []
+    for group in domain.split_by_vat_treatment(items, lambda item: item.vat_rate).values():
+        invoice = _invoice_create(
+            collectivite=collectivite, items=group, issue_date=issue_date, run=run, seller=seller
+        )
+        if invoice is not None:
+            issued.append(invoice)
+    return issued
+
+
+def _invoice_create(
+    *,
+    collectivite: Collectivite,
+    items: list[selectors.DueItem],
+    issue_date: date,
+    run: BillingRun | None,
+    seller: dict,
+) -> Invoice | None:
     if not items:
         return None
-    po_numbers = sorted({item.po_number for item in items if item.po_number})
+    treatment = domain.vat_treatment(items[0].vat_rate)
+    if not seller.get("vat_number") and treatment == domain.VatTreatment.TAXED:
+        raise ValidationError(SELLER_VAT_MISSING)
+    if treatment == domain.VatTreatment.OUTSIDE_SCOPE:
+        seller = {**seller, "vat_number": ""}  # BR-O-02: no seller VAT number on an O invoice
     ht, vat = _totals(items)
     try:
         with transaction.atomic():
@@ -134,7 +189,7 @@ def invoice_issue(
                 run=run,
                 issue_date=issue_date,
                 due_date=domain.due_date(issue_date),
-                po_number="; ".join(po_numbers)[:60],
+                po_number=domain.engagements_joined(item.po_number for item in items),
                 service_code=collectivite.service_code,
                 buyer=_buyer(collectivite),
                 seller=seller,
@@ -158,6 +213,8 @@ def invoice_issue(
                     amount=item.amount,
                     vat_rate=item.vat_rate,
                     vat_exemption=item.vat_exemption,
+                    po_number=item.po_number,
+                    po_reused=item.po_reused,
                 )
                 for item in items
             )
@@ -178,68 +235,114 @@ def invoice_issue(
 
 def invoice_render(invoice: Invoice) -> Invoice:
     """Render (or re-render) the PDF with its Factur-X XML and store it; idempotent."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
     from billing.documents import invoice_pdf
 
-    pdf = invoice_pdf(invoice)
-    if invoice.pdf:
-        invoice.pdf.delete(save=False)  # a re-render replaces the file, never a second copy
-    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
-    invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    Invoice.objects.filter(pk=invoice.pk).update(
-        pdf=invoice.pdf.name, pdf_sha256=invoice.pdf_sha256
-    )
+    _document_store(invoice, invoice_pdf(invoice))
     return invoice
 
 
 def credit_note_render(note: CreditNote) -> CreditNote:
     """Render (or re-render) a credit note's PDF with its Factur-X and store it."""
+    from billing.documents import credit_note_pdf
+
+    _document_store(note, credit_note_pdf(note))
+    return note
+
+
+def _document_store(document: Invoice | CreditNote, pdf: bytes) -> None:
     import hashlib
 
     from django.core.files.base import ContentFile
 
-    from billing.documents import credit_note_pdf
+    if document.pdf:
+        document.pdf.delete(save=False)  # a re-render replaces the file, never a second copy
+    document.pdf.save(f"{document.number}.pdf", ContentFile(pdf), save=False)
+    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    document.pdf_error = ""
+    type(document).objects.filter(pk=document.pk).update(
+        pdf=document.pdf.name, pdf_sha256=document.pdf_sha256, pdf_error=""
+    )
 
-    pdf = credit_note_pdf(note)
-    if note.pdf:
-        note.pdf.delete(save=False)
-    note.pdf.save(f"{note.number}.pdf", ContentFile(pdf), save=False)
-    note.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    CreditNote.objects.filter(pk=note.pk).update(pdf=note.pdf.name, pdf_sha256=note.pdf_sha256)
-    return note
+
+def _render_attempt(document: Invoice | CreditNote, render, task, retry: bool) -> str:
+    """Render `document`; on failure record the reason on it (finance sees it) and, with
+    `retry`, queue its render task (which retries with a delay). Returns the error or ""."""
+    try:
+        render(document)
+    except Exception as exc:  # noqa: BLE001 - recorded on the document, retried by its task
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        type(document).objects.filter(pk=document.pk).update(pdf_error=error)
+        if retry:
+            transaction.on_commit(lambda: task.apply_async((document.pk,), countdown=60))
+        return error
+    return ""
+
+
+def invoice_render_attempt(*, invoice: Invoice, retry: bool = False) -> str:
+    from billing.tasks import invoice_render_task
+
+    return _render_attempt(invoice, invoice_render, invoice_render_task, retry)
+
+
+def credit_note_render_attempt(*, note: CreditNote, retry: bool = False) -> str:
+    from billing.tasks import credit_note_render_task
+
+    return _render_attempt(note, credit_note_render, credit_note_render_task, retry)
+
+
+def invoice_render_queue(*, invoice: Invoice) -> None:
+    """The invoice's PDF, rendered by a task once the caller's transaction commits."""
+    from billing.tasks import invoice_render_task
+
+    transaction.on_commit(lambda: invoice_render_task.delay(invoice.pk))
+
+
+def credit_note_render_queue(*, note: CreditNote) -> None:
+    from billing.tasks import credit_note_render_task
+
+    transaction.on_commit(lambda: credit_note_render_task.delay(note.pk))
 
 
 # --- Runs ------------------------------------------------------------------------------------
 
 
-RUN_IN_FUTURE = "La date de facturation ne peut pas être dans le futur (sauf pour un aperçu)."
-RUN_BEFORE_LAST_INVOICE = (
-    "Une facture a déjà été émise le {date} : une nouvelle campagne ne peut être datée d'avant "
-    "(les numéros suivent l'ordre des dates)."
-)
+# The run's date checks: one set of messages, the domain's (the pages and the API show them).
+RUN_IN_FUTURE = domain.RUN_IN_FUTURE
+RUN_BEFORE_LAST_INVOICE = domain.RUN_BEFORE_LAST_INVOICE
 PAYMENT_DATE_ERROR = (
     "La date du mandat doit être comprise entre l'émission de la facture et aujourd'hui."
 )
 
 
 @transaction.atomic
-def billing_run_start(*, as_of: date, dry_run: bool, requested_by: User | None) -> BillingRun:
+def billing_run_start(
+    *, as_of: date, dry_run: bool, requested_by: User | None, inline: bool = False
+) -> BillingRun:
+    """Start a run as of `as_of` (its date checks: `domain.run_date_error`), executed by the
+    Celery tasks once committed — or, with `inline`, left for the caller to execute in its
+    own process (`billing_run_execute_inline`: `manage.py billing_run --inline`)."""
     from billing.tasks import billing_run_execute
 
     if not dry_run:
-        if as_of > timezone.localdate():
-            raise ValidationError({"as_of": RUN_IN_FUTURE})
         last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
-        if last is not None and as_of < last:
-            raise ValidationError(
-                {"as_of": RUN_BEFORE_LAST_INVOICE.format(date=f"{last:%d/%m/%Y}")}
-            )
+        error = domain.run_date_error(as_of=as_of, today=timezone.localdate(), last_issue=last)
+        if error:
+            raise ValidationError({"as_of": error})
     run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
-    transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
+    if not inline:
+        transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
     return run
+
+
+def billing_run_execute_inline(run: BillingRun) -> BillingRun:
+    """A run executed in this process, without a worker, as the tasks do (idempotent)."""
+    ids = billing_run_prepare(run)
+    run.refresh_from_db()
+    if run.status == BillingRun.Status.FAILED:
+        return run
+    for collectivite_id in ids:
+        billing_run_collectivite(run, collectivite_id)
+    return billing_run_finish(run)
 
 
 def billing_run_prepare(run: BillingRun) -> list[int]:
@@ -274,39 +377,41 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
     try:
         if run.dry_run:
             items = selectors.due_items(collectivite=collectivite, as_of=run.as_of)
-            if items:
+            # One preview entry per invoice the run would issue (B8: per VAT treatment).
+            groups = domain.split_by_vat_treatment(items, lambda item: item.vat_rate)
+            for treatment, group in groups.items():
                 _append(
                     run,
                     "preview",
                     {
                         "collectivite": collectivite.name,
-                        "lines": len(items),
-                        "total_ht": str(_totals(items)[0]),
+                        "lines": len(group),
+                        "total_ht": str(_totals(group)[0]),
+                        "vat": domain.VAT_TREATMENT_LABELS[treatment],
                     },
                 )
         else:
-            invoice = invoice_issue(
+            invoices = invoices_issue(
                 collectivite=collectivite, as_of=run.as_of, issue_date=run.as_of, run=run
             )
-            if invoice is not None:
-                # Issued either way; a failed render is reported and can be redone.
-                render_error = None
-                try:
-                    invoice_render(invoice)
-                except Exception as exc:  # noqa: BLE001 - recorded for finance
-                    render_error = exc
+            if invoices:
+                # Rendered here, in the run's task (no second round trip through the broker
+                # per invoice); issued either way: a failed render is recorded on the invoice
+                # and in the run, and retried by `billing.tasks.invoice_render_task`.
+                for invoice in invoices:
+                    error = invoice_render_attempt(invoice=invoice, retry=True)
+                    if error:
+                        _append(
+                            run,
+                            "failures",
+                            {"collectivite": collectivite.name, "reason": error[:300]},
+                        )
                 # One update of the run's row per collectivité (every worker writes it).
                 BillingRun.objects.filter(pk=run.pk).update(
-                    invoices_count=F("invoices_count") + 1,
-                    total_amount=F("total_amount") + invoice.total_ttc,
+                    invoices_count=F("invoices_count") + len(invoices),
+                    total_amount=F("total_amount") + sum(i.total_ttc for i in invoices),
                     collectivites_done=F("collectivites_done") + 1,
                 )
-                if render_error is not None:
-                    _append(
-                        run,
-                        "failures",
-                        {"collectivite": collectivite.name, "reason": str(render_error)[:300]},
-                    )
                 return
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
@@ -353,6 +458,7 @@ def credit_note_issue(
     issued_by: User | None,
     issue_date: date,
     months: dict[int, int] | None = None,
+    periods: dict[int, tuple[date, date]] | None = None,
 ) -> CreditNote:
     """A credit note for some lines of an invoice (B2, B4), never more than what each line
     still carries."""
@@ -372,21 +478,19 @@ def credit_note_issue(
             invoice_line=lines[pk],
             label=lines[pk].label,
             months=(months or {}).get(pk),
+            period_start=(periods or {}).get(pk, (None, None))[0],
+            period_end=(periods or {}).get(pk, (None, None))[1],
             amount=amount,
         )
         for pk, amount in chosen.items()
     ]
-    ht = domain.money(sum((cl.amount for cl in credit_lines), Decimal("0")))
-    vat = domain.money(
-        sum(
-            (
-                domain.money(cl.amount * lines[cl.invoice_line_id].vat_rate)
-                for cl in credit_lines
-                if lines[cl.invoice_line_id].vat_rate is not None
-            ),
-            Decimal("0"),
+    totals = domain.totals(
+        domain.vat_breakdown(
+            (cl.amount, lines[pk].vat_rate, lines[pk].vat_exemption)
+            for pk, cl in zip(chosen, credit_lines, strict=True)
         )
     )
+    ht, vat = totals.ht, totals.vat
     note = CreditNote.objects.create(
         number=number_take(NumberSequence.Kind.CREDIT_NOTE, issue_date.year),
         year=issue_date.year,
@@ -401,7 +505,7 @@ def credit_note_issue(
     for cl in credit_lines:
         cl.credit_note = note
     CreditNoteLine.objects.bulk_create(credit_lines)
-    transaction.on_commit(lambda: credit_note_render(note))
+    credit_note_render_queue(note=note)
     audit_record(
         action="credit_note.issued",
         obj=invoice,
@@ -413,36 +517,64 @@ def credit_note_issue(
     return note
 
 
-def credit_for_termination(*, termination, today: date) -> CreditNote | None:
-    """B2: after the first year, a termination ending a contract year already invoiced
-    yields a credit note for the whole months not used."""
-    from contracts import rules
-    from contracts.models import ContractYear
-
+def credit_for_termination(*, termination, today: date) -> list[CreditNote]:
+    """B2, B10: every way a paid-for period ends early credits the whole months not used —
+    a termination after the first year, a reduction (S4 + B2: the units removed), the
+    co-termed additions of a terminated subscription, and the years invoiced before a late
+    termination was recorded (credited whole). One credit note per invoice concerned, each
+    line referring to the invoice line it corrects."""
     sub = termination.subscription
-    if termination.quantity is not None:
-        return None  # a reduction takes effect at a year's end or later: nothing invoiced
-    year = ContractYear.objects.filter(
-        subscription=sub, start__lt=termination.effective_end, end__gt=termination.effective_end
-    ).first()
-    if year is None:
-        return None
-    line = InvoiceLine.objects.filter(source=f"year:{year.pk}").select_related("invoice").first()
-    if line is None or not line.months:
-        return None
-    unused = rules.months_between(termination.effective_end, year.end)
-    amount = min(creditable(line), domain.money(line.amount * unused / line.months))
-    if amount <= 0:
-        return None
-    return credit_note_issue(
-        invoice=line.invoice,
-        amounts={line.pk: amount},
-        months={line.pk: unused},
-        reason=f"Résiliation reçue le {termination.received_on:%d/%m/%Y} : {unused} mois non "
-        "utilisés",
-        issued_by=None,
-        issue_date=today,
+    lines = list(
+        InvoiceLine.objects.filter(subscription=sub, months__isnull=False)
+        .filter(period_end__gt=termination.effective_end)
+        .select_related("invoice")
+        .order_by("period_start", "id")
     )
+    periods = [
+        domain.InvoicedPeriod(
+            key=line.pk,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            months=line.months,
+            billable=line.quantity - line.free_quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            left=creditable(line),
+        )
+        for line in lines
+        if line.period_start and line.period_end
+    ]
+    credits = domain.early_end_credits(
+        periods, effective_end=termination.effective_end, quantity=termination.quantity
+    )
+    by_line = {line.pk: line for line in lines}
+    by_invoice: dict[int, list[domain.Credit]] = {}
+    for credit in credits:
+        by_invoice.setdefault(by_line[credit.key].invoice_id, []).append(credit)
+    if termination.quantity is None:
+        what = f"Résiliation reçue le {termination.received_on:%d/%m/%Y}"
+    else:
+        what = (
+            f"Réduction de {termination.quantity.normalize():f} reçue le "
+            f"{termination.received_on:%d/%m/%Y}"
+        )
+    notes = []
+    for group in by_invoice.values():
+        invoice = by_line[group[0].key].invoice
+        months = sum(c.months for c in group)
+        notes.append(
+            credit_note_issue(
+                invoice=invoice,
+                amounts={c.key: c.amount for c in group},
+                months={c.key: c.months for c in group},
+                periods={c.key: (c.period_start, by_line[c.key].period_end) for c in group},
+                reason=f"{what} : fin au {termination.effective_end - timedelta(days=1):%d/%m/%Y}"
+                f", {months} mois non utilisés",
+                issued_by=None,
+                issue_date=today,
+            )
+        )
+    return notes
 
 
 # --- Payments ------------------------------------------------------------------------------------

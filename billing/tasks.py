@@ -73,6 +73,42 @@ def remind_overdue_invoices() -> int:
     return services.overdue_reminders_run(today=timezone.localdate())
 
 
+RENDER_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RENDER_RETRIES)
+def invoice_render_task(self, invoice_id: int) -> bool:
+    """Render an invoice's PDF; a failure is recorded on the invoice (`pdf_error`) and the
+    render retried with a growing delay. Idempotent: a re-render replaces the file."""
+    from billing.models import Invoice
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    error = services.invoice_render_attempt(invoice=invoice)
+    if error:
+        raise self.retry(countdown=60 * 2**self.request.retries, exc=RuntimeError(error))
+    return True
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RENDER_RETRIES)
+def credit_note_render_task(self, note_id: int) -> bool:
+    """Render a credit note's PDF (never inside the request that issued it); as above."""
+    from billing.models import CreditNote
+
+    note = CreditNote.objects.get(pk=note_id)
+    error = services.credit_note_render_attempt(note=note)
+    if error:
+        raise self.retry(countdown=60 * 2**self.request.retries, exc=RuntimeError(error))
+    return True
+
+
+@shared_task
+def request_engagement_numbers() -> int:
+    """Daily (beat): ask for the engagement number of a budget year a month before a renewal."""
+    from billing.engagements import engagement_requests_run
+
+    return engagement_requests_run(today=timezone.localdate())
+
+
 @shared_task(acks_late=True)
 def payments_import_task(job_id: int) -> str:
     from billing import services

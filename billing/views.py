@@ -11,7 +11,7 @@ collectivité's invoice is a 404 (DESIGN §2)."""
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    DecimalField,
     QuerySet,
     Sum,
 )
@@ -30,19 +29,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors, services
 from billing.forms import (
-    OVERDUE,
-    PAID,
-    PARTLY_PAID,
-    UNPAID,
     BillingRunForm,
     CreditNoteForm,
     InvoiceFilterForm,
     PaymentForm,
 )
 from billing.models import BillingRun, CreditNote, Invoice, Payment, PaymentImport
+from contracts import rules
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
 from portal.forms import add_service_errors
-from portal.models import User
+from portal.models import Role, User
 from portal.selectors import audit_events_for
 from portal.templatetags.portal_format import euros
 
@@ -61,13 +57,6 @@ PDF_FAILED = (
     "Les documents de la facture {number} (PDF, Factur-X) ne peuvent être produits : {reason}"
 )
 
-# People read dates and amounts; these are the statuses they read (an overdue invoice also
-# says how late it is).
-STATUS_PAID = "payée"
-STATUS_CREDITED = "soldée par avoir"
-STATUS_PARTLY_PAID = "partiellement payée"
-STATUS_UNPAID = "non payée"
-
 
 def reads_billing(user: User) -> bool:
     """Finance runs billing; the syndicate's administrators follow it."""
@@ -76,38 +65,13 @@ def reads_billing(user: User) -> bool:
 
 # --- Reads -------------------------------------------------------------------------------------
 
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-_with_balance = selectors.invoices_with_balance
-
-
-def _filter_status(invoices: QuerySet[Invoice], status: str, today: date) -> QuerySet[Invoice]:
-    if status == PAID:
-        return invoices.filter(balance__lte=0)
-    if status == PARTLY_PAID:
-        return invoices.filter(balance__gt=0, paid__gt=0)
-    if status == UNPAID:
-        return invoices.filter(balance__gt=0, paid=0)
-    if status == OVERDUE:
-        return invoices.filter(balance__gt=0, due_date__lt=today)
-    return invoices
-
-
-def _status(invoice: Invoice, *, paid: Decimal, balance: Decimal, today: date) -> dict:
-    """What people read of an invoice's payment: its status and, when overdue, how late."""
-    if balance <= 0:
-        label = STATUS_PAID if paid > 0 else STATUS_CREDITED
-        return {"label": label, "settled": True, "days_overdue": 0}
-    label = STATUS_PARTLY_PAID if paid > 0 else STATUS_UNPAID
-    days = (today - invoice.due_date).days if invoice.due_date < today else 0
-    return {"label": label, "settled": False, "days_overdue": days}
-
 
 def _rows(invoices, today: date) -> list[Invoice]:
+    """Each invoice with `status`, where its payment stands (`selectors.invoice_payment_state`:
+    the same words as the API and the exports)."""
     rows = list(invoices)
     for row in rows:
-        row.status = _status(row, paid=row.paid, balance=row.balance, today=today)
+        row.status = selectors.invoice_payment_state(row, today=today)
     return rows
 
 
@@ -161,30 +125,28 @@ def _stored(field):
         return None
 
 
-def _invoice_pdf(invoice: Invoice):
-    """The stored PDF (with its Factur-X XML); rendered and stored first when missing."""
+PDF_PENDING = "Le PDF de la pièce {number} est en préparation : réessayez dans quelques instants."
+
+
+def _invoice_pdf(request, invoice: Invoice, *, back: str):
+    """The stored PDF (with its Factur-X XML). When it is missing, a task renders it (never
+    the request) and the person is asked to come back."""
     handle = _stored(invoice.pdf)
-    if handle is None:
-        services.invoice_render(invoice)
-        handle = _stored(invoice.pdf)
-        if handle is None:
-            raise Http404
-    return _document_response(handle, f"{invoice.number}.pdf")
+    if handle is not None:
+        return _document_response(handle, f"{invoice.number}.pdf")
+    services.invoice_render_queue(invoice=invoice)
+    messages.info(request, PDF_PENDING.format(number=invoice.number))
+    return redirect(back)
 
 
 def _credit_note_pdf(request, note: CreditNote, *, back: str):
-    """The stored PDF, or rendered on demand from the issued rows (which never change)."""
-    from billing.documents import BillingDocumentError, credit_note_pdf
-
+    """The stored PDF, or, when missing, rendered by a task as above."""
     handle = _stored(note.pdf)
     if handle is not None:
         return _document_response(handle, f"{note.number}.pdf")
-    try:
-        return _document_response(credit_note_pdf(note), f"{note.number}.pdf")
-    except BillingDocumentError:
-        logger.exception("Credit note %s: the PDF cannot be rendered", note.number)
-        messages.error(request, CREDIT_NOTE_PDF_UNAVAILABLE.format(number=note.number))
-        return redirect(back)
+    services.credit_note_render_queue(note=note)
+    messages.info(request, PDF_PENDING.format(number=note.number))
+    return redirect(back)
 
 
 # --- Back-office: billing runs -----------------------------------------------------------------
@@ -281,14 +243,8 @@ def invoices_backoffice(request):
     today = timezone.localdate()
     years = list(Invoice.objects.order_by("-year").values_list("year", flat=True).distinct())
     form = InvoiceFilterForm(request.GET or None, years=years)
-    filters = form.filters()
-    invoices = _with_balance(Invoice.objects.select_related("collectivite"))
-    if filters.get("year"):
-        invoices = invoices.filter(year=filters["year"])
-    if filters.get("collectivite"):
-        invoices = invoices.filter(collectivite=filters["collectivite"])
-    invoices = _filter_status(invoices, filters.get("status") or "", today)
-    page = _page(request, invoices.order_by("-issue_date", "-number"))
+    invoices = selectors.invoice_list(filters=form.filters(), today=today)
+    page = _page(request, invoices)
     return render(
         request,
         "billing/invoices.html",
@@ -307,9 +263,12 @@ def invoices_backoffice(request):
 def invoices_unpaid(request):
     """Invoices with something left to pay; overdue ones first (due date passed)."""
     today = timezone.localdate()
-    unpaid = _with_balance(Invoice.objects.select_related("collectivite")).filter(balance__gt=0)
-    overdue = unpaid.filter(due_date__lt=today).order_by("due_date", "number")
-    pending = unpaid.filter(due_date__gte=today).order_by("due_date", "number")
+    overdue = selectors.invoice_list(
+        filters=selectors.InvoiceFilters(overdue=True), today=today
+    ).order_by("due_date", "number")
+    pending = selectors.invoice_list(
+        filters=selectors.InvoiceFilters(unpaid_only=True, overdue=False), today=today
+    ).order_by("due_date", "number")
     return render(
         request,
         "billing/unpaid.html",
@@ -343,9 +302,8 @@ def _invoice_page(
     credit_notes = list(
         invoice.credit_notes.select_related("issued_by").prefetch_related("lines").order_by("id")
     )
-    paid = sum((p.amount for p in payments), Decimal("0"))
-    credited = sum((n.total_ttc for n in credit_notes), Decimal("0"))
-    balance = selectors.invoice_balance(invoice)
+    state = selectors.invoice_payment_state(invoice, today=today)
+    paid, credited, balance = state.paid, state.credited, state.balance
     can_act = is_syndicate_finance(request.user)
     if can_act and balance > 0 and payment_form is None:
         payment_form = PaymentForm(initial={"paid_on": today, "amount": _amount_text(balance)})
@@ -359,7 +317,9 @@ def _invoice_page(
             "lines": [
                 {
                     "line": line,
-                    "last_day": line.period_end - timedelta(days=1) if line.period_end else None,
+                    "last_day": rules.last_covered_day(line.period_end)
+                    if line.period_end
+                    else None,
                     "creditable": left,
                     "vat": _vat_text(line),
                 }
@@ -370,7 +330,7 @@ def _invoice_page(
             "paid": paid,
             "credited": credited,
             "balance": balance,
-            "status": _status(invoice, paid=paid, balance=balance, today=today),
+            "status": state,
             "can_act": can_act,
             "payment_form": payment_form if can_act and balance > 0 else None,
             "credit_form": credit_form if can_act else None,
@@ -453,14 +413,11 @@ def invoice_credit_note_issue(request, pk: int):
 @staff_required(is_syndicate_finance)
 @require_GET
 def invoice_backoffice_pdf(request, pk: int):
-    from billing.documents import BillingDocumentError
-
     invoice = _invoice_or_404(pk)
-    try:
-        return _invoice_pdf(invoice)
-    except BillingDocumentError as exc:
-        messages.error(request, PDF_FAILED.format(number=invoice.number, reason=exc))
-        return redirect("invoice_backoffice", pk=invoice.pk)
+    if invoice.pdf_error and not invoice.pdf:
+        # The last render failed (recorded by its task, which retries it): say why.
+        messages.error(request, PDF_FAILED.format(number=invoice.number, reason=invoice.pdf_error))
+    return _invoice_pdf(request, invoice, back=f"/factures/{invoice.pk}/")
 
 
 @staff_required(is_syndicate_finance)
@@ -507,40 +464,90 @@ def credit_note_backoffice_pdf(request, pk: int):
 # --- A collectivité's site: its invoices ---------------------------------------------------
 
 
-@member_required()
-@require_GET
-def invoices(request):
+ENGAGEMENT_SAVED = (
+    "Numéro d'engagement {year} enregistré : il figurera sur les factures de cet exercice."
+)
+
+
+def _tenant_invoices_page(request, form=None, status=200):
+    from billing import engagements
+    from billing.forms import EngagementNumberForm
+    from billing.models import EngagementNumber
+    from portal.access import roles_in
+
     today = timezone.localdate()
-    own = Invoice.objects.filter(collectivite=request.tenant)
+    years = engagements.engagement_years(today)
+    can_give = bool(
+        roles_in(request.user, request.tenant).intersection(engagements.ENGAGEMENT_ROLES)
+    )
     return render(
         request,
         "billing/tenant_invoices.html",
         {
-            "rows": _rows(_with_balance(own).order_by("-issue_date", "-number"), today),
+            "rows": _rows(
+                selectors.invoice_list(
+                    filters=selectors.InvoiceFilters(collectivite_id=request.tenant.pk),
+                    today=today,
+                ),
+                today,
+            ),
             "credit_notes": list(
                 CreditNote.objects.filter(invoice__collectivite=request.tenant)
                 .select_related("invoice")
                 .order_by("-issue_date", "-number")
             ),
+            "engagements": list(
+                EngagementNumber.objects.filter(collectivite=request.tenant).order_by(
+                    "-budget_year"
+                )
+            ),
+            "engagement_form": (form or EngagementNumberForm(years=years)) if can_give else None,
             "today": today,
         },
+        status=status,
     )
 
 
 @member_required()
 @require_GET
-def invoice_pdf(request, pk: int):
-    from billing.documents import BillingDocumentError
+def invoices(request):
+    return _tenant_invoices_page(request)
 
+
+@member_required(Role.SIGNATORY, Role.FUNCTIONAL_ADMIN)
+@require_POST
+def engagement_number_give(request):
+    from billing import engagements
+    from billing.forms import EngagementNumberForm
+
+    today = timezone.localdate()
+    form = EngagementNumberForm(request.POST, years=engagements.engagement_years(today))
+    if form.is_valid():
+        try:
+            engagements.engagement_number_give(
+                collectivite=request.tenant,
+                budget_year=form.cleaned_data["budget_year"],
+                number=form.cleaned_data["number"],
+                given_by=request.user,
+                today=today,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, ENGAGEMENT_SAVED.format(year=form.cleaned_data["budget_year"])
+            )
+            return redirect("invoices")
+    return _tenant_invoices_page(request, form=form, status=422)
+
+
+@member_required()
+@require_GET
+def invoice_pdf(request, pk: int):
     invoice = Invoice.objects.filter(collectivite=request.tenant, pk=pk).first()
     if invoice is None:
         raise Http404
-    try:
-        return _invoice_pdf(invoice)
-    except BillingDocumentError:
-        logger.exception("Invoice %s: the PDF cannot be rendered", invoice.number)
-        messages.error(request, PDF_UNAVAILABLE.format(number=invoice.number))
-        return redirect("invoices")
+    return _invoice_pdf(request, invoice, back="invoices")
 
 
 @member_required()

@@ -18,7 +18,8 @@ NOTICE_MONTHS = 2
 
 def add_months(day: date, months: int) -> date:
     """2026-01-31 + 1 month = 2026-02-28 (clamped)."""
-    return day + relativedelta(months=months)
+    moved: date = day + relativedelta(months=months)
+    return moved
 
 
 def first_of_month(day: date) -> date:
@@ -116,3 +117,8 @@ def quote_state_words(status: str, valid_until: date | None, today: date) -> str
     if status == "sent" and valid_until is not None and today > valid_until:
         status = "expired"
     return QUOTE_STATE_WORDS.get(status, status)
+
+
+def last_covered_day(end_exclusive: date) -> date:
+    """DESIGN §4: end dates are exclusive; people are shown the last day covered."""
+    return end_exclusive - timedelta(days=1)

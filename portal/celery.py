@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.remind_overdue_invoices",
         "schedule": crontab(minute=30, hour=8),
     },
+    "billing-request-engagement-numbers": {
+        "task": "billing.tasks.request_engagement_numbers",
+        "schedule": crontab(minute=20, hour=8),
+    },
     "monthly-billing-run": {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),

@@ -170,6 +170,39 @@ def siret_clean(value: str) -> str:
     )
 
 
+VAT_NUMBER_FORMAT_ERROR = (
+    "Le numéro de TVA intracommunautaire doit s'écrire FR, une clé de 2 caractères puis le "
+    "SIREN (9 chiffres), par exemple FR40303265045."
+)
+VAT_NUMBER_KEY_ERROR = (
+    "Ce numéro de TVA intracommunautaire n'est pas valide : la clé ne correspond pas au SIREN."
+)
+VAT_NUMBER_SIREN_ERROR = (
+    "Ce numéro de TVA intracommunautaire ne correspond pas au SIREN du syndicat ({siren})."
+)
+
+
+def vat_number_clean(value: str, *, siret: str) -> str:
+    """B8: the syndicate's French VAT number, `FR` + key + SIREN: the key checked (for a
+    numeric key, (12 + 3 × (SIREN mod 97)) mod 97) and the SIREN the syndicate's own (the
+    first 9 digits of its SIRET). Spaces allowed in input; "" stays "" (no VAT activity)."""
+    from stdnum.fr import tva
+
+    compact = re.sub(r"[\s.\-]", "", value or "").upper()
+    if not compact:
+        return ""
+    if not re.fullmatch(r"FR[0-9A-HJ-NP-Z]{2}[0-9]{9}", compact):
+        raise DomainError(VAT_NUMBER_FORMAT_ERROR)
+    try:
+        tva.validate(compact)
+    except ValidationError as exc:
+        raise DomainError(VAT_NUMBER_KEY_ERROR) from exc
+    siren = re.sub(r"\D", "", siret or "")[:9]
+    if siren and compact[4:] != siren:
+        raise DomainError(VAT_NUMBER_SIREN_ERROR.format(siren=siren))
+    return compact
+
+
 def siret_display(siret: str) -> str:
     """`21500238800016` → `215 002 388 00016`, as French documents print it."""
     return f"{siret[0:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}" if len(siret) == 14 else siret

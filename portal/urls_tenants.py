@@ -83,6 +83,9 @@ urlpatterns = [
     path("mes-comptes/", account_views.my_accounts, name="my_accounts"),
     path("assistance/", include("support.urls_tenant")),
     path("factures/", billing_views.invoices, name="invoices"),
+    path(
+        "factures/engagement/", billing_views.engagement_number_give, name="engagement_number_give"
+    ),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
     path("formations/", training_views.tenant_trainings, name="tenant_trainings"),

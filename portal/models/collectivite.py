@@ -116,6 +116,8 @@ class Syndicate(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     short_name = models.CharField(_("nom court"), max_length=60)
     siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    # B8: FR + key + SIREN (checked against the SIRET), for its activities subject to VAT.
+    vat_number = models.CharField(_("numéro de TVA intracommunautaire"), max_length=13, blank=True)
     address = models.CharField(_("adresse"), max_length=250, blank=True)
     postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     city = models.CharField(_("commune"), max_length=120, blank=True)
@@ -149,6 +151,14 @@ class Syndicate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.vat_number = domain.vat_number_clean(self.vat_number, siret=self.siret)
+        except domain.DomainError as exc:
+            raise ValidationError({"vat_number": str(exc)}) from exc
 
     @property
     def brand_text_colour(self) -> str:

@@ -3,7 +3,7 @@
 import pytest
 
 from portal.models import Syndicate
-from tests.factories import valid_siret
+from tests.factories import valid_siret, vat_number_of
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,7 @@ def syndicate(request):
             "name": "Syndicat mixte Numérique Test",
             "short_name": "Numérique Test",
             "siret": valid_siret(8_000_001),
+            "vat_number": vat_number_of(valid_siret(8_000_001)),
             "address": "1 rue de la Mutualisation",
             "postcode": "50000",
             "city": "Saint-Lô",

@@ -21,6 +21,12 @@ def valid_siret(seed: int | None = None) -> str:
     return siren + nic4 + luhn.calc_check_digit(siren + nic4)
 
 
+def vat_number_of(siret: str) -> str:
+    """The French VAT number of a SIRET's SIREN: FR + (12 + 3 × (SIREN mod 97)) mod 97."""
+    siren = siret[:9]
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

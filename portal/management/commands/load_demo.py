@@ -186,8 +186,11 @@ class Command(BaseCommand):
             )
         call_command("load_catalogue", stdout=self.stdout)
         with transaction.atomic():
+            siret = _siret(SYNDICATE["siret"])
+            vat_key = (12 + 3 * (int(siret[:9]) % 97)) % 97  # B8: FR + key + SIREN
             Syndicate.objects.update_or_create(
-                pk=1, defaults={**SYNDICATE, "siret": _siret(SYNDICATE["siret"])}
+                pk=1,
+                defaults={**SYNDICATE, "siret": siret, "vat_number": f"FR{vat_key:02d}{siret[:9]}"},
             )
             for email, name, groups in STAFF:
                 staff = services.staff_user_create(

@@ -98,6 +98,7 @@ def make_invoice(member: Collectivite, number: str, lines: list[dict]) -> Invoic
         total_ttc=ht + vat,
     )
     for index, line in enumerate(lines):
+        line = {"po_number": "BC-2026-0042", **line}
         InvoiceLine.objects.create(invoice=invoice, source=f"{number}:{index}", **line)
     return invoice
 
@@ -163,15 +164,23 @@ def test_invoice_xml_carries_the_buyer_references_and_parties(invoice, member):
     xml = documents.invoice_facturx_xml(invoice)
 
     assert xpath(xml, "//ram:BuyerReference/text()") == ["MAIRIE-01"]  # BT-10
-    assert xpath(xml, "//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID/text()") == [
-        "BC-2026-0042"  # BT-13
+    header_order = "//ram:ApplicableHeaderTradeAgreement/ram:BuyerOrderReferencedDocument"
+    assert xpath(xml, f"{header_order}/ram:IssuerAssignedID/text()") == ["BC-2026-0042"]  # BT-13
+    line_order = "//ram:SpecifiedLineTradeAgreement/ram:BuyerOrderReferencedDocument"
+    assert (
+        xpath(xml, f"{line_order}/ram:IssuerAssignedID/text()")
+        == ["BC-2026-0042"] * invoice.lines.count()
+    )
+    for party, siret in (("Seller", "25500224400013"), ("Buyer", member.siret)):
+        legal = f"//ram:{party}TradeParty/ram:SpecifiedLegalOrganization/ram:ID"
+        assert xpath(xml, f"{legal}/text()") == [siret[:9]]  # BT-30 / BT-47: SIREN
+        assert xpath(xml, f"{legal}/@schemeID") == ["0002"]
+        global_id = f"//ram:{party}TradeParty/ram:GlobalID"
+        assert xpath(xml, f"{global_id}/text()") == [siret]  # BT-29 / BT-46: SIRET
+        assert xpath(xml, f"{global_id}/@schemeID") == ["0009"]
+    assert xpath(xml, "//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID/text()") == [
+        "A1"  # BT-23, Chorus Pro's cadre de facturation
     ]
-    seller_id = "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
-    buyer_id = "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
-    assert xpath(xml, f"{seller_id}/text()") == ["25500224400013"]
-    assert xpath(xml, f"{seller_id}/@schemeID") == ["0002"]
-    assert xpath(xml, f"{buyer_id}/text()") == [member.siret]
-    assert xpath(xml, f"{buyer_id}/@schemeID") == ["0002"]
     assert xpath(xml, "//ram:BuyerTradeParty/ram:Name/text()") == ["Commune de Test"]
     assert xpath(xml, "//ram:BuyerTradeParty/ram:PostalTradeAddress/ram:CityName/text()") == [
         "Testville"
@@ -401,3 +410,14 @@ def test_credit_note_pdf_embeds_its_xml_and_names_the_invoice(credit_note):
         "Montant à déduire de la facture n° FAC-2026-00001 : 230,00 €",
     ):
         assert expected in text, expected
+
+
+def test_the_validator_rejects_an_invoice_mixing_outside_vat_and_20_percent(invoice):
+    # This hand-made invoice mixes categories O and S, which the services never issue (B8):
+    # the official Schematrons refuse it, so the checks of test_en16931_validation can fail.
+    from tests.support import facturx_validation
+
+    rules = {
+        rule for _, rule, _ in facturx_validation.fatal(documents.invoice_facturx_xml(invoice))
+    }
+    assert {"BR-O-11", "BR-O-12"} <= rules

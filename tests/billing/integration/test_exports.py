@@ -44,7 +44,7 @@ class Year:
     """The fixed year 2026: what every export test reads."""
 
     first: Invoice  # Commune de Test, 10 mailboxes: 240 € outside VAT; credited 48 €
-    second: Invoice  # Commune Autre, 3 visio rooms (1 free) + 2 backups at 20 %: 360 € TTC
+    second: Invoice  # Commune Autre, 2 backups at 20 %: 240 € TTC (B8: no outside-VAT line)
     credit: CreditNote
     payment: Payment  # 200 € on the second
 
@@ -109,7 +109,7 @@ def build_year(tenant: Collectivite, other: Collectivite, finance) -> Year:
             collectivite=tenant, as_of=date(2026, 4, 1), issue_date=date(2026, 4, 1)
         )
     with at(date(2026, 5, 4)):
-        for line in _approved(other, "ENG-77", (catalogue.visio, 3), (backup, 2)):
+        for line in _approved(other, "ENG-77", (backup, 2)):
             contracts.line_activate(line=line, activated_on=date(2026, 5, 4), activated_by=None)
     with at(date(2026, 6, 1)):
         second = services.invoice_issue(
@@ -161,12 +161,12 @@ def expected_csv(tenant: Collectivite, other: Collectivite) -> bytes:
         f"{tenant.siret};1 place de la Mairie;50100;Testville;MAIRIE-01;BC-2026-118;"
         "Messagerie BlueMind 2 Go;01/03/2026;28/02/2027;"
         f"240,00;0,00;0,00;{NO_OTHER_RATE};240,00;0,00;240,00;{EXEMPT};"
-        "impayée;0,00;48,00;192,00",
+        "non payée;0,00;48,00;192,00",
         "facture;FAC-2026-00002;01/06/2026;01/07/2026;;Commune Autre;"
         f"{other.siret};2 rue de l'Église;50200;Autreville;;ENG-77;"
-        "Salle de visioconférence / Sauvegarde externalisée;01/05/2026;30/04/2027;"
-        f"120,00;200,00;40,00;{NO_OTHER_RATE};320,00;40,00;360,00;{EXEMPT};"
-        "partiellement payée;200,00;0,00;160,00",
+        "Sauvegarde externalisée;01/05/2026;30/04/2027;"
+        f"0,00;200,00;40,00;{NO_OTHER_RATE};200,00;40,00;240,00;;"
+        "partiellement payée;200,00;0,00;40,00",
         "avoir;AV-2026-00001;15/06/2026;;FAC-2026-00001;Commune de Test;"
         f"{tenant.siret};1 place de la Mairie;50100;Testville;MAIRIE-01;BC-2026-118;"
         "Deux boîtes facturées en trop;01/03/2026;28/02/2027;"
@@ -229,13 +229,13 @@ def test_the_xlsx_has_typed_cells(year, tenant, other_tenant):
     ]:
         amount = cell(first, title)
         assert (amount.data_type, amount.value, amount.number_format) == ("n", value, "#,##0.00")
-    assert cell(first, "État du paiement").value == "impayée"
+    assert cell(first, "État du paiement").value == "non payée"
 
     second = sheet[3]
     assert [cell(second, t).value for t in ("HT TVA 20 %", "TVA 20 %", "Total TTC")] == [
         200,
         40,
-        360,
+        240,
     ]
     assert cell(second, "Code service").value is None  # empty cells stay empty
     assert cell(second, "Montant payé").value == 200
@@ -294,22 +294,6 @@ def test_progress_runs_from_0_to_100(year):
     seen: list[int] = []
     _export(progress=seen.append)
     assert seen == [0, 5, 10, 40, 70, 100]
-
-
-@pytest.mark.parametrize(
-    ("total", "paid", "credited", "status"),
-    [
-        ("100.00", "0", "0", "unpaid"),
-        ("100.00", "40.00", "0", "partly_paid"),
-        ("100.00", "40.00", "60.00", "paid"),
-        ("100.00", "100.00", "0", "paid"),
-        ("100.00", "0", "100.00", "credited"),
-        ("100.00", "0", "30.00", "unpaid"),
-        ("0.00", "0", "0", "paid"),
-    ],
-)
-def test_payment_status(total, paid, credited, status):
-    assert exports.payment_status(Decimal(total), Decimal(paid), Decimal(credited)) == status
 
 
 # --- The background job ----------------------------------------------------------------------
@@ -438,7 +422,7 @@ def test_the_command_writes_the_three_files(year, tenant, other_tenant, tmp_path
     assert len(zipfile.ZipFile(out / "factures-2026.zip").namelist()) == 3
     assert printed.getvalue() == (
         "Export des factures 2026 : 2 factures, 1 avoir.\n"
-        f"Total facturé : 600,00{NBSP}€ TTC ; total des avoirs : 48,00{NBSP}€ TTC.\n"
+        f"Total facturé : 480,00{NBSP}€ TTC ; total des avoirs : 48,00{NBSP}€ TTC.\n"
         f"Fichiers écrits dans {out} :\n"
         "  factures-2026.csv (tableur CSV, séparateur « ; »)\n"
         "  factures-2026.xlsx (classeur Excel)\n"

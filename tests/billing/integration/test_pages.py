@@ -26,6 +26,7 @@ from billing.services import (
     RUN_IN_FUTURE,
     SELLER_INCOMPLETE,
 )
+from billing.views import PDF_PENDING
 from contracts import services as contracts
 from contracts.models import Quote, QuoteLine
 from portal.models import Role, Syndicate
@@ -224,10 +225,10 @@ def test_a_run_is_refused_in_the_future_or_before_the_last_invoice(
     tenant, _ = customers
     response = finance_site.post("/facturation/lancer/", {"as_of": "2026-04-02"})
     assert response.status_code == 200
-    assert RUN_IN_FUTURE in page_text(response)
+    assert RUN_IN_FUTURE.format(today="01/04/2026") in page_text(response)
     issue(tenant)
     response = finance_site.post("/facturation/lancer/", {"as_of": "2026-03-31"})
-    assert RUN_BEFORE_LAST_INVOICE.format(date="01/04/2026") in page_text(response)
+    assert RUN_BEFORE_LAST_INVOICE.format(last="01/04/2026") in page_text(response)
     assert not BillingRun.objects.exists()
     # a preview may look ahead
     with django_capture_on_commit_callbacks(execute=True):
@@ -277,7 +278,9 @@ def test_invoice_list_filters_by_year_status_and_collectivite(customers, staff_f
         assert "Partiellement payée — <strong>en retard de 313 jours</strong>" in one
 
 
-def test_invoice_detail_shows_snapshots_lines_and_documents(customers, finance_site):
+def test_invoice_detail_shows_snapshots_lines_and_documents(
+    customers, finance_site, django_capture_on_commit_callbacks
+):
     tenant, _ = customers
     invoice = issue(tenant)
     page = page_text(finance_site.get(f"/factures/{invoice.pk}/"))
@@ -294,7 +297,10 @@ def test_invoice_detail_shows_snapshots_lines_and_documents(customers, finance_s
     assert "Émettre un avoir" in page
     assert f"Facture {invoice.number} émise (240,00{NB}€ TTC)." in page  # the audit log
 
-    # the PDF is rendered on demand the first time, then served as stored
+    # a missing PDF is rendered by a task, never in the request; then served as stored
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = finance_site.get(f"/factures/{invoice.pk}/pdf/", follow=True)
+    assert PDF_PENDING.format(number=invoice.number) in page_text(pending)
     response = finance_site.get(f"/factures/{invoice.pk}/pdf/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -383,7 +389,9 @@ def test_over_payment_and_bad_input_are_refused_and_change_nothing(customers, fi
     assert not Payment.objects.exists()
 
 
-def test_credit_notes_and_the_over_credit_refusal(customers, finance_site, agent):
+def test_credit_notes_and_the_over_credit_refusal(
+    customers, finance_site, agent, django_capture_on_commit_callbacks
+):
     tenant, _ = customers
     invoice = issue(tenant)
     line = InvoiceLine.objects.get(invoice=invoice)
@@ -420,13 +428,16 @@ def test_credit_notes_and_the_over_credit_refusal(customers, finance_site, agent
     listing = page_text(finance_site.get("/avoirs/"))
     assert note.number in listing
     assert "Geste commercial" in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = finance_site.get(f"/avoirs/{note.pk}/pdf/", follow=True)  # its task renders it
+    assert PDF_PENDING.format(number=note.number) in page_text(pending)
     response = finance_site.get(f"/avoirs/{note.pk}/pdf/")
     assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
     # the collectivité finds it on its site
     site = tenant_site(tenant, agent)
     assert note.number in page_text(site.get("/factures/"))
-    assert site.get(f"/avoirs/{note.pk}/pdf/").content.startswith(b"%PDF")
+    assert b"".join(site.get(f"/avoirs/{note.pk}/pdf/").streaming_content).startswith(b"%PDF")
 
 
 def test_unpaid_and_overdue_invoices(customers, staff_finance):
@@ -457,7 +468,9 @@ def test_unpaid_and_overdue_invoices(customers, staff_finance):
 # --- A collectivité's site ---------------------------------------------------------------------
 
 
-def test_a_collectivite_sees_only_its_own_invoices(customers, make_member):
+def test_a_collectivite_sees_only_its_own_invoices(
+    customers, make_member, django_capture_on_commit_callbacks
+):
     tenant, other = customers
     mine, theirs = issue(tenant), issue(other)
     mine_site = tenant_site(tenant, make_member(tenant, Role.AGENT))
@@ -473,6 +486,8 @@ def test_a_collectivite_sees_only_its_own_invoices(customers, make_member):
     assert "Non payée" in page
     assert f'href="/factures/{mine.pk}/pdf/"' in page
 
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mine_site.get(f"/factures/{mine.pk}/pdf/").status_code == 302  # rendering
     response = mine_site.get(f"/factures/{mine.pk}/pdf/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")

@@ -98,3 +98,28 @@ def test_no_invoice_without_the_syndicates_identity(
     assert run.status == "failed"
     assert run.failures == [{"collectivite": "", "reason": services.SELLER_INCOMPLETE}]
     assert not Invoice.objects.exists()
+
+
+def test_a_failed_render_is_recorded_and_retried_by_its_task(
+    two_customers, django_capture_on_commit_callbacks, monkeypatch
+):
+    from billing import documents, tasks
+
+    real = documents.invoice_pdf
+    calls = []
+
+    def flaky(invoice):
+        calls.append(invoice.number)
+        if len(calls) <= 2:  # the run's two renders fail
+            raise RuntimeError("police introuvable")
+        return real(invoice)
+
+    monkeypatch.setattr(documents, "invoice_pdf", flaky)
+    monkeypatch.setattr(tasks.invoice_render_task, "max_retries", 3)
+    run = _run(django_capture_on_commit_callbacks)
+    # Issued anyway; the run says which render failed; the task retried until it rendered.
+    assert run.invoices_count == 2
+    assert [f["reason"] for f in run.failures] == ["RuntimeError: police introuvable"] * 2
+    for invoice in Invoice.objects.all():
+        assert (bool(invoice.pdf), invoice.pdf_error) == (True, "")
+    assert sorted(calls) == ["FAC-2026-00001"] * 2 + ["FAC-2026-00002"] * 2

@@ -55,3 +55,54 @@ def test_due_date_is_thirty_days_later(issued, due):
 def test_numbers():
     assert format_number("FAC", 2026, 1) == "FAC-2026-00001"
     assert format_number("AV", 2027, 12345) == "AV-2027-12345"
+
+
+@pytest.mark.parametrize(
+    ("_case", "total", "paid", "credited", "status", "label"),
+    [
+        ("nothing paid", "100.00", "0", "0", "unpaid", "non payée"),
+        ("a payment", "100.00", "40.00", "0", "partly_paid", "partiellement payée"),
+        ("paid and credited", "100.00", "40.00", "60.00", "paid", "payée"),
+        ("paid", "100.00", "100.00", "0", "paid", "payée"),
+        ("credited whole", "100.00", "0", "100.00", "credited", "soldée par avoir"),
+        ("credited in part", "100.00", "0", "30.00", "unpaid", "non payée"),
+        ("nothing to pay", "0.00", "0", "0", "paid", "payée"),
+    ],
+)
+def test_payment_status_and_its_words(_case, total, paid, credited, status, label):
+    from datetime import date
+
+    from billing import domain
+
+    state = domain.payment_state(
+        total_ttc=Decimal(total),
+        paid=Decimal(paid),
+        credited=Decimal(credited),
+        due_date=date(2026, 5, 1),
+        today=date(2026, 5, 3),
+    )
+    assert (state.status, state.label) == (status, label)
+    assert state.balance == Decimal(total) - Decimal(paid) - Decimal(credited)
+    assert state.days_overdue == (2 if state.balance > 0 else 0)
+
+
+@pytest.mark.parametrize(
+    ("_case", "due", "today", "left", "days"),
+    [
+        ("due today", "2026-05-01", "2026-05-01", "1.00", 0),
+        ("the day after", "2026-05-01", "2026-05-02", "1.00", 1),
+        ("settled", "2026-05-01", "2026-06-02", "0.00", 0),
+        ("over a year end", "2026-12-31", "2027-01-02", "0.01", 2),
+    ],
+)
+def test_days_overdue(_case, due, today, left, days):
+    from datetime import date
+
+    from billing import domain
+
+    assert (
+        domain.days_overdue(
+            due_date=date.fromisoformat(due), left=Decimal(left), today=date.fromisoformat(today)
+        )
+        == days
+    )

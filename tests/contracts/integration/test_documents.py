@@ -305,7 +305,9 @@ def test_partial_termination_receipt(tenant, catalogue):
 
 
 def test_renders_fetch_nothing_but_local_static_files(settings, tmp_path):
-    fetcher = documents._url_fetcher()
+    from portal import pdf
+
+    fetcher = pdf._url_fetcher()
 
     for url in (
         "https://example.org/logo.png",
@@ -314,25 +316,27 @@ def test_renders_fetch_nothing_but_local_static_files(settings, tmp_path):
         "data:text/css,body{}",
         "file:///etc/passwd",
         "file://example.org/work/x.css",
-        (documents.STATIC_DIR / ".." / "pyproject.toml").as_uri(),
+        (pdf.STATIC_DIR / ".." / "pyproject.toml").as_uri(),
     ):
         with pytest.raises(ValueError, match="refusée|hors des dossiers"):
             fetcher.fetch(url)
 
-    response = fetcher.fetch((documents.STATIC_DIR / "css" / "pdf.css").as_uri())
+    response = fetcher.fetch((pdf.STATIC_DIR / "css" / "pdf.css").as_uri())
     assert b"@page" in response.read()
     response.close()
 
 
 def test_a_remote_resource_stops_the_render(monkeypatch):
+    from portal import pdf
+
     monkeypatch.setattr(
-        documents,
+        pdf,
         "render_to_string",
         lambda *args, **kwargs: '<p>x</p><img src="https://example.org/pixel.png">',
     )
 
-    with pytest.raises(documents.PdfRenderError, match="example.org"):
-        documents.render_pdf("pdf/base.html", {})
+    with pytest.raises(pdf.PdfRenderError, match="example.org"):
+        pdf.render_pdf("pdf/base.html", {})
 
 
 def test_syndicate_logo_is_embedded_from_local_media(quote, syndicate):
