@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts import domain
+from accounts import domain, projection
 from accounts.connectors.base import AccountSpec
 from accounts.models import LIVE_STATES, Kind, ProvisioningEvent, QuotaRequest, ServiceAccount
 from catalogue.models import BillingUnit, Offer
@@ -293,6 +293,7 @@ def account_create(
             account.save()
     except IntegrityError as exc:  # the same login taken by a concurrent creation
         raise ValidationError({"login": LOGIN_TAKEN.format(login=login)}) from exc
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="create",
@@ -323,6 +324,7 @@ def account_retry(*, account: ServiceAccount, actor: User | None) -> ServiceAcco
         raise ValidationError(NOT_FAILED)
     account.failure_reason = ""
     account.save(update_fields=["state", "failure_reason"])
+    projection.account_mirror(account)
     event(
         account,
         action="retry",
@@ -352,6 +354,7 @@ def account_close(
     account.closed_on, account.close_reason = today, reason.strip()[:200]
     account.closed_by = closed_by if closed_by is not None and closed_by.is_authenticated else None
     account.save(update_fields=["state", "closed_on", "close_reason", "closed_by"])
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     until = domain.export_until(today)
     event(
         account,
@@ -397,6 +400,7 @@ def account_restore(
     account.state = ServiceAccount.State.ACTIVE if provisioned else ServiceAccount.State.PENDING
     account.closed_on, account.closed_by, account.close_reason = None, None, ""
     account.save(update_fields=["state", "closed_on", "closed_by", "close_reason"])
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="restore",
@@ -449,6 +453,7 @@ def accounts_purge_due(*, today: date) -> int:
                 continue
             locked.state = ServiceAccount.State.CLOSED
             locked.save(update_fields=["state"])
+            projection.account_mirror(locked)
             event(
                 locked,
                 action="purge",
@@ -501,6 +506,7 @@ def usage_record(
             account.warned_percent = level
             fields.append("warned_percent")
         account.save(update_fields=fields)
+        projection.account_mirror(account, collectivite_id=collectivite.pk)
     return account
 
 
@@ -540,6 +546,7 @@ def quota_request_create(
         reason=reason.strip(),
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
     )
+    projection.quota_request_mirror(request, account, collectivite_id=collectivite.pk)
     event(
         account,
         action="quota_request",
@@ -592,6 +599,8 @@ def quota_request_approve(
     if domain.warning_level(account.used_bytes or 0, account.quota_bytes) < account.warned_percent:
         account.warned_percent = domain.warning_level(account.used_bytes or 0, account.quota_bytes)
     account.save(update_fields=["extra_quota_gb", "quota_bytes", "warned_percent"])
+    projection.quota_request_mirror(request, account, collectivite_id=collectivite.pk)
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="quota",
@@ -641,6 +650,7 @@ def quota_request_refuse(
     )
     request.refusal_reason = reason.strip()
     request.save(update_fields=["status", "decided_by", "decided_at", "refusal_reason"])
+    projection.quota_request_mirror(request, request.account, collectivite_id=collectivite.pk)
     event(
         request.account,
         action="quota",

@@ -53,4 +53,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.accounts_daily",
         "schedule": crontab(minute=40, hour=2),
     },
+    # The public projection of every tenant's accounts, repaired and reported (issue 17).
+    "accounts-projections-reconcile": {
+        "task": "accounts.tasks.projections_reconcile",
+        "schedule": crontab(minute=50, hour=3),
+    },
 }

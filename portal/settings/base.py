@@ -56,6 +56,7 @@ SHARED_APPS = [
     "catalogue.apps.CatalogueConfig",
     "contracts.apps.ContractsConfig",
     "billing.apps.BillingConfig",
+    "projections.apps.ProjectionsConfig",  # what the back-office reads of every tenant (issue 17)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

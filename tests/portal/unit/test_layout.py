@@ -20,7 +20,7 @@ def _app_label(entry: str) -> str:
 TENANT_ONLY = {_app_label(a) for a in settings.TENANT_APPS} - {
     _app_label(a) for a in settings.SHARED_APPS
 }
-OUR_SHARED = ["portal", "catalogue", "contracts", "billing"]
+OUR_SHARED = ["portal", "catalogue", "contracts", "billing", "projections"]
 # The project's wiring lives in the `portal` package: the two URL confs and the API assemble
 # every app's views and routers, and the demo loader fills every app. They import tenant apps
 # by design; no model, service or task of a shared app does.
