@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import schema_exists
+
+from portal import schema_versions
 
 logger = logging.getLogger(__name__)
 
@@ -45,23 +47,12 @@ def is_public_request(request) -> bool:
 # --- The template schema ------------------------------------------------------------------
 
 
-def _tenant_migration_targets(executor: MigrationExecutor) -> list[tuple[str, str]]:
-    return executor.loader.graph.leaf_nodes()
-
-
 def tenant_template_pending_migrations() -> int:
-    """How many migrations the template schema still lacks (0 when it is up to date)."""
-    template = settings.TENANT_BASE_SCHEMA
-    previous = connection.schema_name
-    try:
-        connection.set_schema(template, include_public=False)
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(_tenant_migration_targets(executor))
-        # Shared apps' migrations are faked as applied in tenant schemas by migrate_schemas;
-        # only count those the router would run here.
-        return len([m for m, backwards in plan if not backwards])
-    finally:
-        connection.set_schema(previous)
+    """How many migrations the template schema still lacks (0 when it is up to date): the
+    code's migrations (read from disk once per process) against the template's own table,
+    one indexed query — not a migration executor per call, whose table listing scans the
+    whole of pg_class (issue 17: creation slowed with the number of schemas)."""
+    return len(schema_versions.missing_in(settings.TENANT_BASE_SCHEMA))
 
 
 def tenant_template_ensure() -> None:
@@ -79,6 +70,7 @@ def tenant_template_ensure() -> None:
         if not schema_exists(template):
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{template}"')
+        template_shape_forget()
         logger.info("Migrating the tenant template schema %s", template)
         call_command(
             "migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0
@@ -176,6 +168,27 @@ def _template_shape(cursor, template: str) -> TemplateShape | None:
     return TemplateShape(tables, constraints, indexes, list(cursor.fetchall()))
 
 
+# The template's shape, read once per process and per state of its migrations: reading it
+# scans pg_class and pg_type by namespace (no index serves that), which grows with every schema
+# of the database — it made creation slow down with the number of collectivités (issue 17).
+# The template changes only through migrations (`tenant_template_ensure`); whoever changes it
+# by hand calls `template_shape_forget()`.
+_shape_cache: dict[tuple, TemplateShape | None] = {}
+
+
+def template_shape_forget() -> None:
+    _shape_cache.clear()
+
+
+def _cached_template_shape(cursor, template: str) -> TemplateShape | None:
+    cursor.execute(f"SELECT count(*), max(id) FROM {_q(template)}.django_migrations")  # noqa: S608
+    key = (connection.settings_dict["NAME"], template, *cursor.fetchone())
+    if key not in _shape_cache:
+        _shape_cache.clear()
+        _shape_cache[key] = _template_shape(cursor, template)
+    return _shape_cache[key]
+
+
 def _index_in(statement: str, template: str, new: str) -> str | None:
     """`CREATE INDEX … ON template.t …` rewritten onto the new schema (None if not understood:
     pg_get_indexdef names the table schema-qualified)."""
@@ -235,7 +248,7 @@ def tenant_schema_clone(schema_name: str) -> bool:
             # Definitions are read with the template first on the search path, so that they
             # name its tables unqualified and public tables (users…) through public.
             cursor.execute(f"SET LOCAL search_path = {old}, public")
-            shape = _template_shape(cursor, template)
+            shape = _cached_template_shape(cursor, template)
             if shape is None or not _copy(cursor, shape, old, new, template):
                 transaction.set_rollback(True)
                 return False
@@ -245,8 +258,16 @@ def tenant_schema_clone(schema_name: str) -> bool:
 
 
 def tenant_schema_create(collectivite) -> None:
-    """Give a new collectivité its schema: a copy of the template, or the migrations."""
+    """Give a new collectivité its schema: a copy of the template, or the migrations; either
+    way it has every migration of the code, which its `SchemaVersion` records (the deploy
+    command then leaves it alone)."""
+    from portal.models import SchemaVersion
+
     if not settings.TENANT_CLONE_TEMPLATE or not tenant_schema_clone(collectivite.schema_name):
         if settings.TENANT_CLONE_TEMPLATE:
             logger.warning("Template not copyable: migrating %s instead", collectivite.schema_name)
         collectivite.create_schema(check_if_exists=False, verbosity=0)
+    SchemaVersion.objects.update_or_create(
+        schema_name=collectivite.schema_name,
+        defaults={"fingerprint": schema_versions.fingerprint(), "migrated_at": timezone.now()},
+    )

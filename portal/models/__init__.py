@@ -3,6 +3,7 @@
 from .audit import AuditEvent
 from .collectivite import Collectivite, Domain, Syndicate
 from .people import ApiToken, Invitation, LoginHandoff, Membership, Role, User
+from .schema_version import SchemaVersion
 
 __all__ = [
     "ApiToken",
@@ -13,6 +14,7 @@ __all__ = [
     "LoginHandoff",
     "Membership",
     "Role",
+    "SchemaVersion",
     "Syndicate",
     "User",
 ]

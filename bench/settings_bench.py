@@ -1,0 +1,12 @@
+"""Settings of the scale benchmarks: development settings without DEBUG (no query log), with
+one bare view added to each site behind the same middleware (`/__bare__/`), the baseline the
+pages are compared with."""
+
+from portal.settings.dev import *  # noqa: F403
+
+DEBUG = False
+PUBLIC_SCHEMA_URLCONF = "bench.urls_bench_public"
+ROOT_URLCONF = "bench.urls_bench_tenants"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}

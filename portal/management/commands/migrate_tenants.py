@@ -1,0 +1,153 @@
+"""The deploy's migrations (issues 17 and 19): the public schema, then only the collectivités'
+schemas that are behind, in parallel, then the template schema new collectivités are copied
+from. docker-compose's `migrate` service runs it at every start.
+
+- Which schemas are behind: one query over the public schema — the collectivités whose
+  `SchemaVersion` does not carry the code's migration fingerprint (`--verify` instead reads
+  each schema's own migration table, one schema at a time).
+- In parallel: `--workers` processes (default `MIGRATE_WORKERS`, else the number of cores),
+  never more than the connections the server has left minus a margin for the running site.
+  Each process builds the migration graph once and migrates schema after schema, each in its
+  own transactions: locks are held on one schema at a time.
+- A schema that fails is recorded (`SchemaVersion.error`) and reported; the others go on. A
+  re-run takes up only what is still behind. The exit status is 0 unless the public schema
+  or the template failed, or `--strict` is given and a collectivité failed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
+from django.utils import timezone
+
+from portal import schema_versions
+from portal.models import Collectivite, SchemaVersion
+from portal.tenancy import tenant_template_ensure
+
+CONNECTION_MARGIN = 10  # connections left to the site while the deploy runs
+
+
+def _worker_init() -> None:
+    connections.close_all()  # never share the parent's socket
+
+
+def _migrate(schema: str) -> tuple[str, int, str, float]:
+    started = time.perf_counter()
+    try:
+        applied = schema_versions.schema_migrate(schema)
+    except Exception as exc:  # noqa: BLE001 — reported; the other schemas go on
+        connection.set_schema_to_public()
+        return schema, -1, f"{type(exc).__name__}: {exc}"[:2000], time.perf_counter() - started
+    return schema, applied, "", time.perf_counter() - started
+
+
+def behind(*, verify: bool) -> list[str]:
+    """The collectivités' schemas that lack migrations of the code."""
+    if verify:
+        return [
+            s
+            for s in Collectivite.objects.order_by("pk").values_list("schema_name", flat=True)
+            if schema_versions.missing_in(s)
+        ]
+    current = SchemaVersion.objects.filter(fingerprint=schema_versions.fingerprint())
+    return list(
+        Collectivite.objects.exclude(schema_name__in=current.values("schema_name"))
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def record(schema: str, error: str) -> None:
+    now = timezone.now()
+    if error:
+        SchemaVersion.objects.update_or_create(
+            schema_name=schema, defaults={"failed_at": now, "error": error}
+        )
+    else:
+        SchemaVersion.objects.update_or_create(
+            schema_name=schema,
+            defaults={
+                "fingerprint": schema_versions.fingerprint(),
+                "migrated_at": now,
+                "error": "",
+                "failed_at": None,
+            },
+        )
+
+
+def worker_count(requested: int | None) -> int:
+    wanted = requested or int(os.environ.get("MIGRATE_WORKERS") or 0) or os.cpu_count() or 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
+        )
+        free = cursor.fetchone()[0]
+    return max(1, min(wanted, free - CONNECTION_MARGIN))
+
+
+class Command(BaseCommand):
+    help = (
+        "Migre le schéma public, puis en parallèle les seuls schémas de collectivités en retard, "
+        "puis le schéma modèle."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workers", type=int, default=None)
+        parser.add_argument("--verify", action="store_true", help="lire chaque schéma")
+        parser.add_argument("--strict", action="store_true", help="échouer si un schéma échoue")
+        parser.add_argument("--skip-shared", action="store_true")
+
+    def handle(self, *args, workers, verify, strict, skip_shared, **options):
+        started = time.perf_counter()
+        self.verbosity = int(options.get("verbosity", 1))
+        if not skip_shared:
+            call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        todo = behind(verify=verify)
+        count = worker_count(workers)
+        self.stdout.write(
+            f"{len(todo)} schéma(s) de collectivité en retard sur "
+            f"{Collectivite.objects.count()} ; {count} processus."
+        )
+        failures = self._run(todo, count)
+        tenant_template_ensure()
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"Terminé en {elapsed:.1f} s : {len(todo) - len(failures)} migré(s), "
+            f"{len(failures)} en échec ; schéma modèle à jour."
+        )
+        for schema, error in failures:
+            self.stderr.write(f"ÉCHEC {schema} : {error.splitlines()[0] if error else ''}")
+        if failures and strict:
+            raise CommandError(f"{len(failures)} schéma(s) en échec ; relancer pour reprendre.")
+
+    def _run(self, todo: list[str], count: int) -> list[tuple[str, str]]:
+        failures: list[tuple[str, str]] = []
+        if not todo:
+            return failures
+        if count == 1 or len(todo) == 1:
+            results = (_migrate(schema) for schema in todo)
+            for result in results:
+                self._done(result, failures)
+            return failures
+        connections.close_all()
+        with ProcessPoolExecutor(
+            max_workers=count, mp_context=get_context("fork"), initializer=_worker_init
+        ) as pool:
+            futures = [pool.submit(_migrate, schema) for schema in todo]
+            for future in as_completed(futures):
+                self._done(future.result(), failures)
+        return failures
+
+    def _done(self, result: tuple[str, int, str, float], failures: list) -> None:
+        schema, applied, error, seconds = result
+        record(schema, error)
+        if error:
+            failures.append((schema, error))
+        elif applied and self.verbosity >= 2:
+            self.stdout.write(f"{schema} : {applied} migration(s) en {seconds:.2f} s")
