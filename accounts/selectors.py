@@ -202,6 +202,13 @@ def usage_overview() -> dict:
     )
 
 
+def reconciliation_latest():
+    """The last nightly reconciliation of the projection (None before the first)."""
+    from projections.models import ReconciliationReport
+
+    return ReconciliationReport.objects.order_by("-started_at", "-id").first()
+
+
 def quota_requests_recent(limit: int = 20) -> list[QuotaRequest]:
     """In the current schema: its latest requests."""
     return list(QuotaRequest.objects.select_related("account", "decided_by")[:limit])

@@ -240,6 +240,7 @@ def quota_queue(request):
         "accounts/backoffice_quota_queue.html",
         {
             "pending": selectors.quota_requests_pending(),
+            "reconciliation": selectors.reconciliation_latest(),
             "refuse_form": RefuseForm(),
             "is_admin": is_syndicate_admin(request.user),
         },

@@ -91,6 +91,25 @@ def worker_count(requested: int | None) -> int:
     return max(1, min(wanted, free - CONNECTION_MARGIN))
 
 
+def lock_table_note() -> str:
+    """The server's lock table against what a full pg_dump (one lock per relation) needs."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_locks_per_transaction')::int"
+            " * (current_setting('max_connections')::int"
+            " + current_setting('max_prepared_transactions')::int),"
+            " (SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p', 'S', 'v', 'm'))"
+        )
+        slots, relations = cursor.fetchone()
+    verdict = (
+        "suffisant" if slots > relations else "INSUFFISANT : augmenter max_locks_per_transaction"
+    )
+    return (
+        f"Table des verrous : {slots} places ; une sauvegarde complète (pg_dump) en prend "
+        f"~{relations} — {verdict}."
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Migre le schéma public, puis en parallèle les seuls schémas de collectivités en retard, "
@@ -121,6 +140,7 @@ class Command(BaseCommand):
             f"Terminé en {elapsed:.1f} s : {len(todo) - len(failures)} migré(s), "
             f"{len(failures)} en échec ; schéma modèle à jour."
         )
+        self.stdout.write(lock_table_note())
         for schema, error in failures:
             self.stderr.write(f"ÉCHEC {schema} : {error.splitlines()[0] if error else ''}")
         if failures and strict:

@@ -206,3 +206,20 @@ def test_reconciliation_reports_references_to_public_rows_that_are_gone(
         # the person is gone: the reference is cleared; the subscription is left for a person
         assert ServiceAccount.objects.get(pk=account.pk).created_by_id is None
         assert QuotaRequest.objects.get().subscription_id == 876_543
+
+
+def test_the_queue_page_says_when_the_projection_was_last_checked(tenant, account, staff_admin):
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.conftest import page_text, sign_in
+
+    AccountProjection.objects.filter(account_id=account.pk).update(state="active")
+    tasks.projections_reconcile()
+    page = page_text(
+        sign_in(Client(HTTP_HOST=settings.BASE_DOMAIN), staff_admin).get("/demandes-de-quota/")
+    )
+    assert (
+        "Dernière vérification de cette liste auprès des collectivités : le 17/03/2026 10:00, "
+        "1 écart(s) corrigé(s), 0 référence(s) orpheline(s)."
+    ) in page
