@@ -334,17 +334,32 @@ def invoices_unpaid(request):
     unpaid = _with_balance(Invoice.objects.select_related("collectivite")).filter(balance__gt=0)
     overdue = unpaid.filter(due_date__lt=today).order_by("due_date", "number")
     pending = unpaid.filter(due_date__gte=today).order_by("due_date", "number")
-    return render(
-        request,
-        "billing/unpaid.html",
-        {
-            "overdue": _rows(overdue, today),
-            "pending": _rows(pending, today),
-            "overdue_totals": _totals(overdue),
-            "pending_totals": _totals(pending),
-            "today": today,
-        },
+    context: dict = {"today": today}
+    for name, invoices in (("overdue", overdue), ("pending", pending)):
+        totals = _balance_totals(invoices)
+        # Paginated (issue 19): the totals' count serves the paginator, no second COUNT.
+        paginator = Paginator(invoices, PAGE_SIZE)
+        paginator.count = totals["count"]
+        page = paginator.get_page(request.GET.get(name))
+        page.object_list = _rows(page.object_list, today)
+        params = request.GET.copy()
+        params.pop(name, None)
+        context |= {name: page, f"{name}_totals": totals, f"{name}_query": params.urlencode()}
+    return render(request, "billing/unpaid.html", context)
+
+
+def _balance_totals(invoices: QuerySet[Invoice]) -> dict:
+    """Count, total and balance of a list annotated by `_with_balance`, in one query."""
+    totals = _with_balance(Invoice.objects.filter(pk__in=invoices.values("pk"))).aggregate(
+        count=Count("id"),
+        ttc=Sum("total_ttc"),
+        balance=Sum(F("total_ttc") - F("paid") - F("credited")),
     )
+    return {
+        "count": totals["count"],
+        "ttc": totals["ttc"] or Decimal("0"),
+        "balance": totals["balance"] or Decimal("0"),
+    }
 
 
 def _invoice_or_404(pk: int) -> Invoice:

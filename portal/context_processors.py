@@ -3,7 +3,7 @@ collectivités they can switch to."""
 
 from __future__ import annotations
 
-from portal import selectors
+from portal import cached, selectors
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
 from portal.models import Role
 from portal.tenancy import is_public_request
@@ -14,7 +14,7 @@ def portal(request):
     public = is_public_request(request)
     context = {
         "is_backoffice": public,
-        "syndicate": selectors.syndicate_get(),
+        "syndicate": cached.syndicate(),
         "collectivite": None if public else request.tenant,
     }
     if user.is_authenticated:

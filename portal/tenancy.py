@@ -27,9 +27,42 @@ def public_hostnames() -> set[str]:
     return {settings.BASE_DOMAIN, *getattr(settings, "PUBLIC_EXTRA_HOSTNAMES", ())}
 
 
+# Host name → collectivité, cached in Redis (issue 17: the lookup was a query and a second
+# `SET search_path` on every request). The keys are global (portal/cache.py: not prefixed by
+# the schema, since a collectivité is saved from its own site as well as from the
+# back-office); saving or deleting a collectivité or a domain forgets its host names
+# (`tenant_cache_forget`, connected in portal/apps.py); the TTL bounds anything else.
+TENANT_CACHE_PREFIX = "tenancy:host:"
+TENANT_CACHE_TTL = 300
+_NO_TENANT = "-"
+
+
+def tenant_cache_forget(hostnames) -> None:
+    from django.core.cache import cache
+
+    cache.delete_many([TENANT_CACHE_PREFIX + h for h in hostnames if h])
+
+
 class PortalTenantMiddleware(TenantMainMiddleware):
     """django-tenants' middleware, with the back-office on BASE_DOMAIN instead of a fake
-    tenant row for the syndicate."""
+    tenant row for the syndicate, and the host name → collectivité lookup cached."""
+
+    def get_tenant(self, domain_model, hostname):
+        from django.core.cache import cache
+
+        key = TENANT_CACHE_PREFIX + hostname
+        cached = cache.get(key)
+        if cached == _NO_TENANT:
+            raise domain_model.DoesNotExist
+        if cached is not None:
+            return cached
+        try:
+            tenant = super().get_tenant(domain_model, hostname)
+        except domain_model.DoesNotExist:
+            cache.set(key, _NO_TENANT, TENANT_CACHE_TTL)
+            raise
+        cache.set(key, tenant, TENANT_CACHE_TTL)
+        return tenant
 
     def no_tenant_found(self, request, hostname):
         if hostname in public_hostnames():
@@ -200,36 +233,41 @@ def _index_in(statement: str, template: str, new: str) -> str | None:
     return None
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"  # standard_conforming_strings is on
+
+
 def _copy(cursor, shape: TemplateShape, old: str, new: str, template: str) -> bool:
+    """The copy, sent as one batch of statements (no parameters: names are quoted, the few
+    literals too): one round trip instead of ~70 (issue 17, creation time)."""
     indexes = [_index_in(statement, template, new) for statement in shape.indexes]
     if None in indexes:
         return False
-    cursor.execute(f"CREATE SCHEMA {new}")
-    cursor.execute(f"SET search_path = {new}, public")
+    statements = [f"CREATE SCHEMA {new}", f"SET search_path = {new}, public"]
     for table, columns, comment in shape.tables:
         target, source = f"{new}.{_q(table)}", f"{old}.{_q(table)}"
-        cursor.execute(
+        statements.append(
             f"CREATE TABLE {target} (LIKE {source} INCLUDING DEFAULTS INCLUDING IDENTITY "
             "INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"
         )
         if comment is not None:
-            cursor.execute(f"COMMENT ON TABLE {target} IS %s", [comment])
+            statements.append(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
         if columns:
             names = ", ".join(_q(c) for c in columns)
-            cursor.execute(
+            statements.append(
                 f"INSERT INTO {target} ({names}) OVERRIDING SYSTEM VALUE "  # noqa: S608 (quoted identifiers)
                 f"SELECT {names} FROM {source}"
             )
     for table, column in shape.identities:
-        restart = (
-            "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608 (quoted identifiers)
-            f"COALESCE(MAX({_q(column)}), 0) + 1, false) FROM {new}.{_q(table)}"
+        statements.append(
+            f"SELECT setval(pg_get_serial_sequence({_literal(f'{new}.{_q(table)}')}, "  # noqa: S608
+            f"{_literal(column)}), COALESCE(MAX({_q(column)}), 0) + 1, false) "
+            f"FROM {new}.{_q(table)}"
         )
-        cursor.execute(restart, [f"{new}.{_q(table)}", column])
     for table, name, definition in shape.constraints:
-        cursor.execute(f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
-    for statement in indexes:
-        cursor.execute(statement)
+        statements.append(f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
+    statements.extend(indexes)
+    cursor.execute(";\n".join(statements))
     return True
 
 
