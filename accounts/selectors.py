@@ -63,8 +63,17 @@ def service_rows(*, collectivite: Collectivite, today: date) -> list[ServiceRow]
     with_accounts = {a.offer_id for a in accounts}
     rows = []
     trained = services.referent_trained(collectivite)
-    for offer in services.account_offers():
-        subscription = services.running_subscription(collectivite, offer, today)
+    offers = services.account_offers()
+    # One query each for every offer's running subscription and extra-quota offer (the same
+    # rules as services.running_subscription / extra_quota_offer, which take the first).
+    running: dict[int, Subscription] = {}
+    for subscription in services.running_subscriptions(collectivite, offers, today):
+        running.setdefault(subscription.offer_id, subscription)
+    extras: dict[int, Offer] = {}
+    for extra in services.extra_quota_offers(offers):
+        extras.setdefault(extra.requires_offer_id, extra)
+    for offer in offers:
+        subscription = running.get(offer.pk)
         if subscription is None and offer.pk not in with_accounts:
             continue
         kind = services.kind_of(offer) or ""
@@ -77,7 +86,7 @@ def service_rows(*, collectivite: Collectivite, today: date) -> list[ServiceRow]
                 accounts=mine,
                 live=sum(1 for a in mine if a.live),
                 training_missing=kind == "visio" and not trained,
-                extra_offer=services.extra_quota_offer(offer),
+                extra_offer=extras.get(offer.pk),
             )
         )
     return rows

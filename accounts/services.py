@@ -101,11 +101,17 @@ def running_subscription(
 ) -> Subscription | None:
     """The subscription paying for accounts of `offer` today: activated and not yet at its
     effective end (S5: accounts stay usable until then)."""
+    return running_subscriptions(collectivite, [offer], today).first()
+
+
+def running_subscriptions(collectivite: Collectivite, offers: list[Offer], today: date):
+    """`running_subscription` for several offers at once (first of each offer first)."""
     return (
-        Subscription.objects.filter(collectivite=collectivite, offer=offer, activated_on__lte=today)
+        Subscription.objects.filter(
+            collectivite=collectivite, offer__in=offers, activated_on__lte=today
+        )
         .exclude(status=Subscription.Status.ENDED)
         .exclude(ends_on__lte=today)
-        .first()
     )
 
 
@@ -118,11 +124,13 @@ def live_count(offer: Offer, *, exclude_pk: int | None = None) -> int:
 
 def extra_quota_offer(offer: Offer) -> Offer | None:
     """The catalogue's "more space" offer for accounts of `offer` (billed per GB and year)."""
-    return (
-        Offer.objects.filter(requires_offer=offer, billing_unit=BillingUnit.GB_YEAR)
-        .order_by("position", "id")
-        .first()
-    )
+    return extra_quota_offers([offer]).first()
+
+
+def extra_quota_offers(offers: list[Offer]):
+    return Offer.objects.filter(
+        requires_offer__in=offers, billing_unit=BillingUnit.GB_YEAR
+    ).order_by("position", "id")
 
 
 def referent_trained(collectivite: Collectivite) -> bool:

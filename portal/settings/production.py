@@ -34,6 +34,6 @@ SILENCED_SYSTEM_CHECKS = [
 # and jobs take a constant number of locks whatever the number of collectivités (they read the
 # public projection and enter one schema at a time; tests/portal/integration/
 # test_request_locks.py), so the default of 64 would serve them; what needs more is pg_dump,
-# which locks every table of every schema in one transaction (~35 relations per collectivité:
-# 3,000 collectivités need ~105,000 slots, i.e. max_locks_per_transaction × max_connections).
+# which locks every table of every schema in one transaction (~10 tables and sequences per collectivité:
+# 3,000 collectivités need ~30,000 slots, i.e. max_locks_per_transaction × max_connections).
 # `manage.py migrate_tenants` prints both figures at each deploy.

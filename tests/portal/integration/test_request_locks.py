@@ -49,7 +49,11 @@ def _locks() -> int:
 
 
 def locks_taken(action) -> int:
-    """Relation locks taken by `action`, released afterwards (savepoint rolled back)."""
+    """Relation locks taken by `action`, released afterwards (savepoint rolled back). The
+    action runs once before, so that the caches (host → collectivité) are filled."""
+    with transaction.atomic():
+        action()
+        transaction.set_rollback(True)  # releases its locks too
     with transaction.atomic():
         before = _locks()
         action()
@@ -59,8 +63,8 @@ def locks_taken(action) -> int:
     return taken
 
 
-def _more_collectivites(count: int) -> None:
-    for i in range(count):
+def _more_collectivites(count: int, first: int = 0) -> None:
+    for i in range(first, first + count):
         services.collectivite_create(
             data=services.CollectiviteInput(
                 name=f"Commune Verrou {i}",
@@ -117,6 +121,7 @@ def test_no_backoffice_or_tenant_page_takes_locks_per_collectivite(
         ("api /api/v1/collectivites", _get(api, "/api/v1/collectivites")),
     ]
     assert len(pages) > 20
+    _more_collectivites(1, first=100)  # pages listing collectivités have rows at both sizes
     small = {name: locks_taken(action) for name, action in pages}
     _more_collectivites(EXTRA)
     assert Collectivite.objects.count() >= 2 + EXTRA
@@ -141,3 +146,83 @@ def test_control_the_lock_count_sees_a_read_over_every_schema(tenant):
     _more_collectivites(EXTRA)
     large = locks_taken(_union_all_over_schemas)
     assert large > small + EXTRA * 2
+
+
+# --- Queries per page (issue 17: ≤ 12 on every page, the same at two sizes) ----------------
+
+MAX_QUERIES = 12
+
+
+def queries_of(action) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    action()  # the first request of a host fills the host → collectivité cache
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    connection.set_schema_to_public()
+    return len(queries)
+
+
+def _rows(tenant, catalogue, *, accounts: int, first: int) -> None:
+    """Accounts with a quota request each, in the tenant (and their projection)."""
+    from django_tenants.utils import schema_context
+
+    from accounts import projection
+    from accounts.models import QuotaRequest, ServiceAccount
+
+    with schema_context(tenant.schema_name):
+        for i in range(first, first + accounts):
+            account = ServiceAccount.objects.create(
+                kind="mail",
+                offer=catalogue.mail,
+                given_name="Agent",
+                surname=f"N{i}",
+                email=f"n{i}@perso.test",
+                login=f"n{i}",
+                state="active",
+                quota_bytes=2**31,
+                used_bytes=2**30,
+            )
+            QuotaRequest.objects.create(account=account, extra_gb=1)
+        projection.reconcile_here(collectivite=tenant)
+    connection.set_schema_to_public()
+
+
+def test_no_page_runs_more_than_12_queries_at_either_size(
+    tenant, staff_admin, staff_client, make_member
+):
+    member = make_member(tenant, Role.FUNCTIONAL_ADMIN, Role.SIGNATORY)
+    site = sign_in(Client(HTTP_HOST=host_of(tenant)), member, tenant)
+    pages = [
+        *((f"backoffice {p}", _get(staff_client, p)) for p in BACKOFFICE_PAGES),
+        *((f"site {p}", _get(site, p)) for p in TENANT_PAGES),
+    ]
+    from datetime import date
+    from decimal import Decimal
+
+    from contracts.models import Subscription
+    from tests.factories.catalogue import build_catalogue
+
+    # Every list has rows at both sizes (a prefetch runs only for rows); the second size has
+    # more collectivités, accounts, requests and subscriptions.
+    catalogue = build_catalogue()
+    _more_collectivites(1, first=100)
+    Subscription.objects.create(
+        collectivite=tenant,
+        offer=catalogue.mail,
+        quantity=Decimal(9),
+        activated_on=date(2026, 1, 1),
+    )
+    _rows(tenant, catalogue, accounts=1, first=0)
+    small = {name: queries_of(action) for name, action in pages}
+    _more_collectivites(EXTRA)
+    Subscription.objects.create(
+        collectivite=tenant,
+        offer=catalogue.visio,
+        quantity=Decimal(2),
+        activated_on=date(2026, 1, 1),
+    )
+    _rows(tenant, catalogue, accounts=5, first=1)
+    large = {name: queries_of(action) for name, action in pages}
+    assert {name: n for name, n in large.items() if n > MAX_QUERIES} == {}
+    assert large == small
