@@ -253,8 +253,8 @@ def measure_migrations() -> dict[str, float]:
     subprocess.run(command, check=True, env=env, cwd=ROOT)  # noqa: S603
     results["migrate_tenants, no-op"] = time.perf_counter() - started
     migrations_dir = ROOT / "accounts" / "migrations"
-    last = sorted(p.stem for p in migrations_dir.glob("0*.py"))[-1]
-    trivial = migrations_dir / "9999_bench_trivial.py"
+    last = sorted(p.stem for p in migrations_dir.glob("0[0-9]*.py"))[-1]
+    trivial = migrations_dir / f"9999_bench_trivial_{int(time.time())}.py"  # new at each run
     trivial.write_text(TRIVIAL.format(last=last))
     try:
         started = time.perf_counter()

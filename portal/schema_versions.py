@@ -44,6 +44,27 @@ def missing_in(schema: str) -> set[tuple[str, str]]:
     return set(code_migrations()) - applied_in(schema)
 
 
+def _post_migrate(plan, state) -> None:
+    """`post_migrate` (content types…) for the apps whose migrations were applied here and
+    that live in tenant schemas only — not Django's `emit_post_migrate_signal`, which
+    queries the content types of every installed app in every schema."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    labels = {migration.app_label for migration, _ in plan}
+    for app_config in apps.get_app_configs():
+        if app_config.label in labels and app_config.models_module is not None:
+            post_migrate.send(
+                sender=app_config,
+                app_config=app_config,
+                verbosity=0,
+                interactive=False,
+                using=connection.alias,
+                apps=state.apps,
+                plan=plan,
+            )
+
+
 class SchemaRecorder(MigrationRecorder):
     """Django's recorder, asking whether the active schema has its migration table with one
     indexed lookup instead of listing every table of the database (`table_names` scans all
@@ -68,8 +89,6 @@ def schema_migrate(schema: str) -> int:
     """Apply to `schema` the migrations it lacks; returns how many. The migration graph is
     built once per process; each schema only has its applied migrations read."""
     global _executor
-    from django.core.management.sql import emit_post_migrate_signal
-
     connection.set_schema(schema, include_public=False)
     with transaction.atomic():
         SchemaRecorder(connection).ensure_schema()  # in the schema, never public's table
@@ -83,8 +102,6 @@ def schema_migrate(schema: str) -> int:
     plan = executor.migration_plan(targets)
     if plan:
         state = executor.migrate(targets, plan=plan)
-        emit_post_migrate_signal(
-            verbosity=0, interactive=False, db=connection.alias, apps=state.apps, plan=plan
-        )
+        _post_migrate(plan, state)
     connection.set_schema_to_public()
     return len(plan)
