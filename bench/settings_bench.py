@@ -2,6 +2,9 @@
 one bare view added to each site behind the same middleware (`/__bare__/`), the baseline the
 pages are compared with."""
 
+import os
+import sys
+
 from portal.settings.dev import *  # noqa: F403
 
 DEBUG = False
@@ -18,4 +21,10 @@ MIDDLEWARE.insert(
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
+
+
+# bench/tenants_scale.py measures one new migration from a temporary copy of
+# accounts/migrations (never written into the source tree).
+if os.environ.get("BENCH_ACCOUNTS_MIGRATIONS"):
+    sys.path.insert(0, os.environ["BENCH_ACCOUNTS_MIGRATIONS"])
+    MIGRATION_MODULES = {"accounts": "bench_accounts_migrations"}

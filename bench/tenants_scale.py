@@ -166,6 +166,7 @@ def measure_pages(repeat: int) -> dict[str, tuple[float, int]]:
     from django.test import Client
     from django_tenants.utils import schema_context
 
+    connection.set_schema_to_public()  # sessions are bound to the schema they are made in
     staff, member, first = people()
     results: dict[str, tuple[float, int]] = {}
     backoffice = Client(HTTP_HOST=settings.BASE_DOMAIN)
@@ -246,22 +247,29 @@ class Migration(migrations.Migration):
 
 
 def measure_migrations() -> dict[str, float]:
+    """`migrate_tenants` as a no-op, then with one new trivial migration of `accounts`. The
+    new migration lives in a temporary copy of accounts/migrations (BENCH_ACCOUNTS_MIGRATIONS,
+    read by bench/settings_bench.py), never in the source tree that tests may be reading."""
+    import shutil
+    import tempfile
+
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings_bench"}
     command = [sys.executable, str(ROOT / "manage.py"), "migrate_tenants"]
     results = {}
     started = time.perf_counter()
     subprocess.run(command, check=True, env=env, cwd=ROOT)  # noqa: S603
     results["migrate_tenants, no-op"] = time.perf_counter() - started
-    migrations_dir = ROOT / "accounts" / "migrations"
-    last = sorted(p.stem for p in migrations_dir.glob("0[0-9]*.py"))[-1]
-    trivial = migrations_dir / f"9999_bench_trivial_{int(time.time())}.py"  # new at each run
-    trivial.write_text(TRIVIAL.format(last=last))
-    try:
+    with tempfile.TemporaryDirectory(prefix="bench-migrations-") as tmp:
+        package = Path(tmp) / "bench_accounts_migrations"
+        shutil.copytree(ROOT / "accounts" / "migrations", package)
+        last = sorted(p.stem for p in package.glob("0[0-9]*.py"))[-1]
+        (package / f"9999_bench_trivial_{int(time.time())}.py").write_text(
+            TRIVIAL.format(last=last)
+        )
+        env["BENCH_ACCOUNTS_MIGRATIONS"] = tmp
         started = time.perf_counter()
         subprocess.run(command, check=True, env=env, cwd=ROOT)  # noqa: S603
         results["migrate_tenants, one new migration"] = time.perf_counter() - started
-    finally:
-        trivial.unlink()
     return results
 
 
