@@ -38,12 +38,17 @@ def _worker_init() -> None:
 
 
 def _migrate(schema: str) -> tuple[str, int, str, float]:
+    """Migrate one schema and record the outcome, in the worker (one statement: the parent
+    is never the bottleneck, and a run stopped half-way resumes exactly)."""
     started = time.perf_counter()
     try:
         applied = schema_versions.schema_migrate(schema)
     except Exception as exc:  # noqa: BLE001 — reported; the other schemas go on
         connection.set_schema_to_public()
-        return schema, -1, f"{type(exc).__name__}: {exc}"[:2000], time.perf_counter() - started
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        record(schema, error)
+        return schema, -1, error, time.perf_counter() - started
+    record(schema, "")
     return schema, applied, "", time.perf_counter() - started
 
 
@@ -64,21 +69,16 @@ def behind(*, verify: bool) -> list[str]:
 
 
 def record(schema: str, error: str) -> None:
+    """Upsert the schema's version: up to date, or its failure (keeping the version it had)."""
     now = timezone.now()
-    if error:
-        SchemaVersion.objects.update_or_create(
-            schema_name=schema, defaults={"failed_at": now, "error": error}
-        )
-    else:
-        SchemaVersion.objects.update_or_create(
-            schema_name=schema,
-            defaults={
-                "fingerprint": schema_versions.fingerprint(),
-                "migrated_at": now,
-                "error": "",
-                "failed_at": None,
-            },
-        )
+    row = SchemaVersion(schema_name=schema, fingerprint="", failed_at=now, error=error)
+    fields = ["failed_at", "error"]
+    if not error:
+        row.fingerprint, row.migrated_at, row.failed_at = schema_versions.fingerprint(), now, None
+        fields = ["fingerprint", "migrated_at", "failed_at", "error"]
+    SchemaVersion.objects.bulk_create(
+        [row], update_conflicts=True, unique_fields=["schema_name"], update_fields=fields
+    )
 
 
 def worker_count(requested: int | None) -> int:
@@ -166,7 +166,6 @@ class Command(BaseCommand):
 
     def _done(self, result: tuple[str, int, str, float], failures: list) -> None:
         schema, applied, error, seconds = result
-        record(schema, error)
         if error:
             failures.append((schema, error))
         elif applied and self.verbosity >= 2:
