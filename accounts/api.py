@@ -349,7 +349,7 @@ def quota_requests_pending(request):
             "used_bytes": p.used_bytes,
             "quota_bytes": p.quota_bytes,
         }
-        for p in selectors.pending_quota_requests()
+        for p in selectors.quota_requests_pending()
     ]
 
 

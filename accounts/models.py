@@ -4,10 +4,15 @@ the provisioning did in the real systems.
 
 The offer an account counts against, the subscription that pays for it and the people who
 acted live in the public schema: a tenant model may point there, never the other way round.
-Those foreign keys are `DO_NOTHING` for Django — a deletion in the public schema cannot see
-the tenant tables, and its collector would query them where they do not exist — while the
-database's own constraint still refuses to delete a row an account refers to (offers and
-subscriptions are never deleted; people are deactivated, not deleted).
+In the database those references are plain indexed ids, without a foreign-key constraint
+(`db_constraint=False`, DESIGN §2 as amended by issue 19): a constraint from each of N schemas
+puts two integrity triggers per schema on the public table, and every UPDATE of `portal_user`
+(each sign-in) then pays for thousands of them. The service that writes the id checks that the
+row exists (it loads it); the nightly reconciliation (accounts/projection.py) reports an id
+whose row is gone. Public rows are archived, never deleted: an offer stops being orderable,
+a person is deactivated, a subscription ends — the ids stay valid. For Django they remain
+`ForeignKey`s with `DO_NOTHING` (a deletion in the public schema cannot see the tenant tables)
+so that pages can still follow them (`account.offer`, `select_related`), within one schema.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ class ServiceAccount(models.Model):
         PURGED = "purged", _("supprimé")
 
     kind = models.CharField(_("service"), max_length=8, choices=Kind.choices)
-    offer = models.ForeignKey("catalogue.Offer", on_delete=models.DO_NOTHING, related_name="+")
+    offer = models.ForeignKey(
+        "catalogue.Offer", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     given_name = models.CharField(_("prénom"), max_length=80)
     surname = models.CharField(_("nom"), max_length=80)
     email = models.EmailField(_("adresse du titulaire"))
@@ -62,6 +69,7 @@ class ServiceAccount(models.Model):
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -71,6 +79,7 @@ class ServiceAccount(models.Model):
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     close_reason = models.CharField(_("motif de fermeture"), max_length=200, blank=True)
@@ -133,7 +142,11 @@ class QuotaRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(auto_now_add=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -141,6 +154,7 @@ class QuotaRequest(models.Model):
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     refusal_reason = models.TextField(_("raison du refus"), blank=True)
@@ -150,6 +164,7 @@ class QuotaRequest(models.Model):
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
 
@@ -190,6 +205,7 @@ class ProvisioningEvent(models.Model):
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
 

@@ -1,12 +1,13 @@
-"""Reads of service accounts for pages and the API. Like the services, they run in the
-collectivité's schema, except `pending_quota_requests`, which reads every schema at once."""
+"""Reads of service accounts for pages and the API. Like the services, most run in the
+collectivité's schema; what the syndicate reads across collectivités (the quota-request queue,
+provisioning failures, accounts near quota, usage totals) comes from the public projection
+(projections app, kept by accounts/projection.py), never from the tenant schemas."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
 from accounts import domain, services
@@ -14,6 +15,7 @@ from accounts.models import LIVE_STATES, QuotaRequest, ServiceAccount
 from catalogue.models import Offer
 from contracts.models import Subscription
 from portal.models import Collectivite
+from projections.models import AccountProjection, QuotaRequestProjection
 
 
 @dataclass
@@ -61,8 +63,17 @@ def service_rows(*, collectivite: Collectivite, today: date) -> list[ServiceRow]
     with_accounts = {a.offer_id for a in accounts}
     rows = []
     trained = services.referent_trained(collectivite)
-    for offer in services.account_offers():
-        subscription = services.running_subscription(collectivite, offer, today)
+    offers = services.account_offers()
+    # One query each for every offer's running subscription and extra-quota offer (the same
+    # rules as services.running_subscription / extra_quota_offer, which take the first).
+    running: dict[int, Subscription] = {}
+    for subscription in services.running_subscriptions(collectivite, offers, today):
+        running.setdefault(subscription.offer_id, subscription)
+    extras: dict[int, Offer] = {}
+    for extra in services.extra_quota_offers(offers):
+        extras.setdefault(extra.requires_offer_id, extra)
+    for offer in offers:
+        subscription = running.get(offer.pk)
         if subscription is None and offer.pk not in with_accounts:
             continue
         kind = services.kind_of(offer) or ""
@@ -75,7 +86,7 @@ def service_rows(*, collectivite: Collectivite, today: date) -> list[ServiceRow]
                 accounts=mine,
                 live=sum(1 for a in mine if a.live),
                 training_missing=kind == "visio" and not trained,
-                extra_offer=services.extra_quota_offer(offer),
+                extra_offer=extras.get(offer.pk),
             )
         )
     return rows
@@ -94,11 +105,12 @@ def accounts_of_holder(email: str) -> list[ServiceAccount]:
     )
 
 
-def usage_totals() -> list[dict]:
-    """Per service: accounts open, space used and quota, for the syndicate's usage view."""
-    return list(
-        ServiceAccount.objects.exclude(state=ServiceAccount.State.PURGED)
-        .values("offer__name", "kind")
+def usage_totals(*, collectivite: Collectivite) -> list[dict]:
+    """Per service of one collectivité: accounts open, failed, closing, space used and quota,
+    for the syndicate's usage view — read from the public projection."""
+    rows = list(
+        AccountProjection.objects.filter(collectivite=collectivite)
+        .values("offer_id", "kind")
         .annotate(
             live=Count("id", filter=Q(state__in=LIVE_STATES)),
             closing=Count("id", filter=Q(state=ServiceAccount.State.CLOSING)),
@@ -106,8 +118,14 @@ def usage_totals() -> list[dict]:
             used=Sum("used_bytes"),
             quota=Sum("quota_bytes"),
         )
-        .order_by("offer__name")
     )
+    # A plain id, not a join: the offer is looked up by id (DESIGN §2).
+    names = dict(
+        Offer.objects.filter(pk__in={r["offer_id"] for r in rows}).values_list("pk", "name")
+    )
+    for row in rows:
+        row["offer__name"] = names.get(row["offer_id"], "")
+    return sorted(rows, key=lambda r: (r["offer__name"], r["kind"]))
 
 
 @dataclass(frozen=True)
@@ -126,84 +144,83 @@ class PendingQuotaRequest:
     quota_bytes: int | None
 
 
-# Schema names come from our own table (django-tenants validates them) and are quoted.
-PENDING_SQL = (
-    "SELECT %s, %s, r.id, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
-    "r.extra_gb, r.reason, r.requested_at, a.used_bytes, a.quota_bytes "
-    "FROM {source} WHERE r.status = 'pending'"
-)
-
-
-def pending_quota_requests() -> list[PendingQuotaRequest]:
-    """The syndicate's queue: pending requests of every collectivité, oldest first, read in
-    one statement across the tenant schemas (schema names come from our own table and are
-    quoted)."""
-    collectivites = list(Collectivite.objects.values_list("pk", "name", "schema_name"))
-    if not collectivites:
-        return []
-    parts, params = [], []
-    quote = connection.ops.quote_name
-    for pk, name, schema in collectivites:
-        source = (
-            f"{quote(schema)}.accounts_quotarequest r "
-            f"JOIN {quote(schema)}.accounts_serviceaccount a ON a.id = r.account_id"
+def quota_requests_pending(*, limit: int | None = None) -> list[PendingQuotaRequest]:
+    """The syndicate's queue: pending requests of every collectivité, oldest first, from the
+    public projection (one indexed query, whatever the number of collectivités: no request
+    reads the tenant schemas)."""
+    rows = (
+        QuotaRequestProjection.objects.filter(status=QuotaRequest.Status.PENDING)
+        .select_related("collectivite")
+        .order_by("requested_at", "collectivite_id", "request_id")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [
+        PendingQuotaRequest(
+            collectivite_id=r.collectivite_id,
+            collectivite_name=r.collectivite.name,
+            request_id=r.request_id,
+            account_id=r.account_id,
+            holder=r.holder,
+            login=r.login,
+            kind=r.kind,
+            extra_gb=r.extra_gb,
+            reason=r.reason,
+            requested_at=r.requested_at,
+            used_bytes=r.used_bytes,
+            quota_bytes=r.quota_bytes,
         )
-        parts.append(PENDING_SQL.format(source=source))
-        params += [pk, name]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 10, 1, 3"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [PendingQuotaRequest(*row) for row in cursor.fetchall()]
+        for r in rows
+    ]
+
+
+# The name the pages used before the projection (kept for callers).
+pending_quota_requests = quota_requests_pending
+
+
+def provisioning_failures(*, limit: int | None = None) -> list[AccountProjection]:
+    """Accounts of every collectivité whose last provisioning failed (creation failed, or an
+    update or purge that did not go through), most recent first, with their collectivité."""
+    rows = (
+        AccountProjection.objects.exclude(failure_reason="")
+        .select_related("collectivite")
+        .order_by("-updated_at", "-id")
+    )
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def accounts_near_quota(*, percent: int = 90, limit: int | None = None) -> list[AccountProjection]:
+    """Open accounts of every collectivité at or above `percent` of their quota (A4)."""
+    rows = (
+        AccountProjection.objects.filter(usage_percent__gte=max(percent, 90))
+        .exclude(state=ServiceAccount.State.CLOSED)
+        .select_related("collectivite")
+        .order_by("-usage_percent", "-updated_at", "id")
+    )
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def usage_overview() -> dict:
+    """Across every collectivité: accounts by state, space used and quota (the projection)."""
+    return AccountProjection.objects.aggregate(
+        live=Count("id", filter=Q(state__in=LIVE_STATES)),
+        failed=Count("id", filter=Q(state=ServiceAccount.State.FAILED)),
+        closing=Count("id", filter=Q(state=ServiceAccount.State.CLOSING)),
+        used=Sum("used_bytes"),
+        quota=Sum("quota_bytes"),
+    )
+
+
+def reconciliation_latest():
+    """The last nightly reconciliation of the projection (None before the first)."""
+    from projections.models import ReconciliationReport
+
+    return ReconciliationReport.objects.order_by("-started_at", "-id").first()
 
 
 def quota_requests_recent(limit: int = 20) -> list[QuotaRequest]:
+    """In the current schema: its latest requests."""
     return list(QuotaRequest.objects.select_related("account", "decided_by")[:limit])
-
-
-# --- The syndicate's cross-collectivité queues (home page, navigation badges) ---------------
-# Call sites use these names only: the Scale issue swaps their bodies for a read of a
-# public-schema projection, so that no page reads every tenant schema.
-
-
-def quota_requests_pending() -> list[PendingQuotaRequest]:
-    """Quota requests waiting for the syndicate, every collectivité, oldest first."""
-    return pending_quota_requests()
-
-
-@dataclass(frozen=True)
-class ProvisioningFailure:
-    collectivite_id: int
-    collectivite_name: str
-    account_id: int
-    holder: str
-    login: str
-    kind: str
-    failure_reason: str
-    created_at: object
-
-
-FAILURES_SQL = (
-    "SELECT %s, %s, a.id, a.given_name || ' ' || a.surname, a.login, a.kind, "
-    "a.failure_reason, a.created_at FROM {schema}.accounts_serviceaccount a "
-    "WHERE a.state = 'failed'"
-)
-
-
-def provisioning_failures() -> list[ProvisioningFailure]:
-    """Accounts whose provisioning failed, every collectivité, oldest first (one statement;
-    schema names come from our own table and are quoted)."""
-    collectivites = list(Collectivite.objects.values_list("pk", "name", "schema_name"))
-    if not collectivites:
-        return []
-    parts, params = [], []
-    quote = connection.ops.quote_name
-    for pk, name, schema in collectivites:
-        parts.append(FAILURES_SQL.format(schema=quote(schema)))
-        params += [pk, name]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 8, 1, 3"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [ProvisioningFailure(*row) for row in cursor.fetchall()]
 
 
 # --- A collectivité's work queue (its functional administrators' home page) --------------

@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import domain
+from accounts import domain, projection
 from accounts.connectors.base import AccountSpec
 from accounts.models import LIVE_STATES, Kind, ProvisioningEvent, QuotaRequest, ServiceAccount
 from catalogue.models import BillingUnit, Offer
@@ -106,11 +106,17 @@ def running_subscription(
 ) -> Subscription | None:
     """The subscription paying for accounts of `offer` today: activated and not yet at its
     effective end (S5: accounts stay usable until then)."""
+    return running_subscriptions(collectivite, [offer], today).first()
+
+
+def running_subscriptions(collectivite: Collectivite, offers: list[Offer], today: date):
+    """`running_subscription` for several offers at once (first of each offer first)."""
     return (
-        Subscription.objects.filter(collectivite=collectivite, offer=offer, activated_on__lte=today)
+        Subscription.objects.filter(
+            collectivite=collectivite, offer__in=offers, activated_on__lte=today
+        )
         .exclude(status=Subscription.Status.ENDED)
         .exclude(ends_on__lte=today)
-        .first()
     )
 
 
@@ -123,11 +129,13 @@ def live_count(offer: Offer, *, exclude_pk: int | None = None) -> int:
 
 def extra_quota_offer(offer: Offer) -> Offer | None:
     """The catalogue's "more space" offer for accounts of `offer` (billed per GB and year)."""
-    return (
-        Offer.objects.filter(requires_offer=offer, billing_unit=BillingUnit.GB_YEAR)
-        .order_by("position", "id")
-        .first()
-    )
+    return extra_quota_offers([offer]).first()
+
+
+def extra_quota_offers(offers: list[Offer]):
+    return Offer.objects.filter(
+        requires_offer__in=offers, billing_unit=BillingUnit.GB_YEAR
+    ).order_by("position", "id")
 
 
 def referent_trained(collectivite: Collectivite) -> bool:
@@ -295,6 +303,7 @@ def account_create(
             account.save()
     except IntegrityError as exc:  # the same login taken by a concurrent creation
         raise ValidationError({"login": LOGIN_TAKEN.format(login=login)}) from exc
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="create",
@@ -325,6 +334,7 @@ def account_retry(*, account: ServiceAccount, actor: User | None) -> ServiceAcco
         raise ValidationError(NOT_FAILED)
     account.failure_reason = ""
     account.save(update_fields=["state", "failure_reason"])
+    projection.account_mirror(account)
     event(
         account,
         action="retry",
@@ -354,6 +364,7 @@ def account_close(
     account.closed_on, account.close_reason = today, reason.strip()[:200]
     account.closed_by = closed_by if closed_by is not None and closed_by.is_authenticated else None
     account.save(update_fields=["state", "closed_on", "close_reason", "closed_by"])
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     until = domain.export_until(today)
     event(
         account,
@@ -412,6 +423,7 @@ def account_restore(
     account.state = ServiceAccount.State.ACTIVE if provisioned else ServiceAccount.State.PENDING
     account.closed_on, account.closed_by, account.close_reason = None, None, ""
     account.save(update_fields=["state", "closed_on", "closed_by", "close_reason"])
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="restore",
@@ -464,6 +476,7 @@ def accounts_purge_due(*, today: date) -> int:
                 continue
             locked.state = ServiceAccount.State.CLOSED
             locked.save(update_fields=["state"])
+            projection.account_mirror(locked)
             event(
                 locked,
                 action="purge",
@@ -516,6 +529,7 @@ def usage_record(
             account.warned_percent = level
             fields.append("warned_percent")
         account.save(update_fields=fields)
+        projection.account_mirror(account, collectivite_id=collectivite.pk)
     return account
 
 
@@ -555,6 +569,7 @@ def quota_request_create(
         reason=reason.strip(),
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
     )
+    projection.quota_request_mirror(request, account, collectivite_id=collectivite.pk)
     event(
         account,
         action="quota_request",
@@ -607,6 +622,8 @@ def quota_request_approve(
     if domain.warning_level(account.used_bytes or 0, account.quota_bytes) < account.warned_percent:
         account.warned_percent = domain.warning_level(account.used_bytes or 0, account.quota_bytes)
     account.save(update_fields=["extra_quota_gb", "quota_bytes", "warned_percent"])
+    projection.quota_request_mirror(request, account, collectivite_id=collectivite.pk)
+    projection.account_mirror(account, collectivite_id=collectivite.pk)
     event(
         account,
         action="quota",
@@ -656,6 +673,7 @@ def quota_request_refuse(
     )
     request.refusal_reason = reason.strip()
     request.save(update_fields=["status", "decided_by", "decided_at", "refusal_reason"])
+    projection.quota_request_mirror(request, request.account, collectivite_id=collectivite.pk)
     event(
         request.account,
         action="quota",

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts import services
+from accounts import projection, services
 from accounts.connectors import registry
 from accounts.connectors.base import ConnectorError, TransientError
 from accounts.models import ProvisioningEvent, ServiceAccount
@@ -147,6 +147,7 @@ def _failed(account: ServiceAccount, operation: str, reason: str) -> None:
             locked.state = ServiceAccount.State.FAILED
             fields.append("state")
         locked.save(update_fields=fields)
+        projection.account_mirror(locked)
 
 
 def _succeeded(account: ServiceAccount, operation: str, collectivite: Collectivite) -> None:
@@ -168,6 +169,7 @@ def _succeeded(account: ServiceAccount, operation: str, collectivite: Collectivi
             locked.state, locked.purged_at = ServiceAccount.State.PURGED, timezone.now()
             fields += ["state", "purged_at"]
         locked.save(update_fields=fields)
+        projection.account_mirror(locked)
 
 
 @shared_task
@@ -248,3 +250,52 @@ def collect_usage() -> int:
 def accounts_daily() -> int:
     """Scheduled: the daily closing and purge, per collectivité."""
     return _each_collectivite(daily_here)
+
+
+@shared_task
+def projections_reconcile() -> dict:
+    """Nightly: repair the public projection of every collectivité's accounts and quota
+    requests, and check their references to public rows; record what was found
+    (`projections.ReconciliationReport`). One schema at a time, each in its own transaction
+    (never locks on every schema at once); a schema that fails is reported, the others go on."""
+    from projections.models import ReconciliationReport
+
+    report = ReconciliationReport.objects.create(started_at=timezone.now())
+    for collectivite in Collectivite.objects.order_by("pk"):
+        try:
+            with schema_context(collectivite.schema_name):
+                drift = projection.reconcile_here(collectivite=collectivite)
+        except Exception as exc:  # noqa: BLE001 — one broken schema must not stop the others
+            log.exception("reconciliation of %s failed", collectivite.schema_name)
+            report.failed += 1
+            report.details.append(
+                {"collectivite": collectivite.slug, "what": "failed", "error": str(exc)[:300]}
+            )
+            continue
+        report.collectivites += 1
+        report.inserted += drift.inserted
+        report.updated += drift.updated
+        report.deleted += drift.deleted
+        report.dangling += drift.dangling
+        report.details += [{"collectivite": collectivite.slug, **d} for d in drift.details]
+    report.finished_at = timezone.now()
+    report.save()
+    if report.drift or report.dangling or report.failed:
+        log.warning(
+            "projection reconciliation: %s inserted, %s updated, %s deleted, %s dangling "
+            "references, %s schemas failed",
+            report.inserted,
+            report.updated,
+            report.deleted,
+            report.dangling,
+            report.failed,
+        )
+    return {
+        "report": report.pk,
+        "collectivites": report.collectivites,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "deleted": report.deleted,
+        "dangling": report.dangling,
+        "failed": report.failed,
+    }

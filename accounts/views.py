@@ -247,7 +247,8 @@ def quota_queue(request):
         request,
         "accounts/backoffice_quota_queue.html",
         {
-            "pending": selectors.pending_quota_requests(),
+            "pending": selectors.quota_requests_pending(),
+            "reconciliation": selectors.reconciliation_latest(),
             "refuse_form": RefuseForm(),
             "is_admin": is_syndicate_admin(request.user),
         },
@@ -339,7 +340,7 @@ def collectivite_accounts(request, pk: int):
     with schema_context(collectivite.schema_name):
         today = timezone.localdate()
         rows = selectors.service_rows(collectivite=collectivite, today=today)
-        totals = selectors.usage_totals()
+        totals = selectors.usage_totals(collectivite=collectivite)
         recent = selectors.quota_requests_recent()
         return render(
             request,

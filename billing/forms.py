@@ -12,6 +12,7 @@ from billing import domain, selectors, services
 from billing.models import InvoiceLine
 from portal.bounds import SaneDateField
 from portal.models import Collectivite
+from portal.pickers import CollectivitePicker
 from portal.templatetags.portal_format import euros
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -99,7 +100,7 @@ class InvoiceFilterForm(forms.Form):
         label="Collectivité",
         queryset=Collectivite.objects.order_by("name"),
         required=False,
-        empty_label="Toutes",
+        widget=CollectivitePicker(empty_label="Toutes"),
     )
 
     def __init__(self, *args, years: list[int], **kwargs):

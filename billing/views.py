@@ -269,17 +269,18 @@ def invoices_unpaid(request):
     pending = selectors.invoice_list(
         filters=selectors.InvoiceFilters(unpaid_only=True, overdue=False), today=today
     ).order_by("due_date", "number")
-    return render(
-        request,
-        "billing/unpaid.html",
-        {
-            "overdue": _rows(overdue, today),
-            "pending": _rows(pending, today),
-            "overdue_totals": _totals(overdue),
-            "pending_totals": _totals(pending),
-            "today": today,
-        },
-    )
+    context: dict = {"today": today}
+    for name, invoices in (("overdue", overdue), ("pending", pending)):
+        totals = _totals(invoices)
+        # Paginated (issue 19): the totals' count serves the paginator, no second COUNT.
+        paginator = Paginator(invoices, PAGE_SIZE)
+        paginator.count = totals["count"]
+        page = paginator.get_page(request.GET.get(name))
+        page.object_list = _rows(page.object_list, today)
+        params = request.GET.copy()
+        params.pop(name, None)
+        context |= {name: page, f"{name}_totals": totals, f"{name}_query": params.urlencode()}
+    return render(request, "billing/unpaid.html", context)
 
 
 def _invoice_or_404(pk: int) -> Invoice:

@@ -191,22 +191,27 @@ def _yearly_amount(
     return (None if problems else domain.total(lines)), problems
 
 
-def schedule_preview(*, draft: TariffSchedule, today: date) -> list[PreviewRow]:
-    """For each collectivité: what its yearly subscriptions cost under the schedule in force
-    today and under `draft`, for the same quantities."""
+def schedule_preview(*, draft: TariffSchedule, today: date, collectivites=None) -> list[PreviewRow]:
+    """For each collectivité (or each of `collectivites`, a page of them): what its yearly
+    subscriptions cost under the schedule in force today and under `draft`, for the same
+    quantities."""
     from contracts.selectors import subscriptions_active
 
     current_row = schedule_in_force(on=today)
     current = schedule_as_domain(current_row) if current_row else None
     proposed = schedule_as_domain(draft)
+    if collectivites is None:
+        collectivites = Collectivite.objects.order_by("name")
+    collectivites = list(collectivites)
     # quantities summed per offer, so that a first-free rule applies once per collectivité
     holdings: dict[int, dict[str, Decimal]] = {}
-    for sub in subscriptions_active(on=today).select_related("offer").order_by("offer__code"):
+    subscriptions = subscriptions_active(on=today).filter(collectivite__in=collectivites)
+    for sub in subscriptions.select_related("offer").order_by("offer__code"):
         if sub.offer.is_yearly:
             held_here = holdings.setdefault(sub.collectivite_id, {})
             held_here[sub.offer.code] = held_here.get(sub.offer.code, Decimal("0")) + sub.quantity
     rows = []
-    for collectivite in Collectivite.objects.order_by("name"):
+    for collectivite in collectivites:
         held = sorted(holdings.get(collectivite.pk, {}).items())
         today_amount, problems_today = _yearly_amount(current, collectivite, held)
         proposed_amount, problems = _yearly_amount(proposed, collectivite, held)

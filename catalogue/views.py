@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from catalogue.models import Offer, TariffSchedule
 from contracts import selectors as contract_selectors
 from portal.access import is_syndicate_admin, member_required, staff_required
 from portal.events import audit_record
+from portal.models import Collectivite
 from portal.selectors import audit_events_for
 
 # --- A collectivité's site -----------------------------------------------------------------
@@ -266,17 +268,25 @@ def backoffice_schedule_publish(request, pk: int):
     return redirect("catalogue_backoffice_schedule", pk=schedule.pk)
 
 
+PREVIEW_PAGE_SIZE = 50
+
+
 @staff_required()
 def backoffice_schedule_preview(request, pk: int):
     schedule = _schedule_or_404(pk)
     today = timezone.localdate()
-    rows = selectors.schedule_preview(draft=schedule, today=today)
+    # Paginated (issue 19): priced for one page of collectivités at a time.
+    page = Paginator(Collectivite.objects.order_by("name", "pk"), PREVIEW_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = selectors.schedule_preview(draft=schedule, today=today, collectivites=page)
     return render(
         request,
         "catalogue/backoffice_schedule_preview.html",
         {
             "schedule": schedule,
             "rows": rows,
+            "page": page,
             "in_force": selectors.schedule_in_force(on=today),
             "today": today,
         },

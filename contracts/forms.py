@@ -13,6 +13,7 @@ from contracts import selectors, services
 from contracts.models import ServiceRequest
 from portal.bounds import LONG_TEXT, CountField, SaneDateField
 from portal.models import Collectivite
+from portal.pickers import CollectivitePicker
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 READ_REQUIRED = "Cochez « J'ai lu le devis et ses annexes » pour accepter le devis."
@@ -149,7 +150,7 @@ class WorkQueueFilterForm(forms.Form):
         label="Collectivité",
         queryset=Collectivite.objects.order_by("name"),
         required=False,
-        empty_label="Toutes",
+        widget=CollectivitePicker(empty_label="Toutes"),
     )
     status = forms.ChoiceField(
         label="État",
@@ -177,7 +178,7 @@ class QuoteCreateForm(forms.Form):
     collectivite = forms.ModelChoiceField(
         label="Collectivité",
         queryset=Collectivite.objects.order_by("name"),
-        empty_label="Choisissez…",
+        widget=CollectivitePicker(empty_label="Choisissez…"),
     )
     title = forms.CharField(
         label="Objet du devis",

@@ -80,4 +80,9 @@ app.conf.beat_schedule = {
         "task": "lifecycle.tasks.lifecycle_daily",
         "schedule": crontab(minute=50, hour=2),
     },
+    # The public projection of every tenant's accounts, repaired and reported (issue 17).
+    "accounts-projections-reconcile": {
+        "task": "accounts.tasks.projections_reconcile",
+        "schedule": crontab(minute=50, hour=3),
+    },
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 
-from portal import selectors
+from portal import cached, selectors
 from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
 from portal.models import Role
 from portal.tenancy import is_public_request
@@ -17,7 +17,7 @@ def portal(request):
     public = is_public_request(request)
     context = {
         "is_backoffice": public,
-        "syndicate": selectors.syndicate_get(),
+        "syndicate": cached.syndicate(),
         "collectivite": None if public else request.tenant,
     }
     if user.is_authenticated:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from portal.models import AuditEvent, Collectivite, Invitation, Membership, Syndicate, User
+from portal.models import (
+    AuditEvent,
+    Collectivite,
+    Domain,
+    Invitation,
+    Membership,
+    Syndicate,
+    User,
+)
 
 
 def syndicate_get() -> Syndicate | None:
@@ -48,10 +56,15 @@ def collectivites_of_user(*, user: User) -> list[Collectivite]:
         return []
     cached = getattr(user, "_collectivites", None)
     if cached is None:
+        # One query: the primary domain as a subquery rather than a prefetch (every page
+        # shows this list in its header).
+        primary = Domain.objects.filter(tenant=OuterRef("pk"), is_primary=True).values("domain")
         cached = list(
-            Collectivite.objects.filter(memberships__user=user, is_active=True)
-            .prefetch_related("domains")
-            .distinct()
+            Collectivite.objects.filter(
+                pk__in=Membership.objects.filter(user=user).values("collectivite"),
+                is_active=True,
+            )
+            .annotate(primary_domain=Subquery(primary[:1]))
             .order_by("name")
         )
         user._collectivites = cached

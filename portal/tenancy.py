@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import schema_exists
+
+from portal import schema_versions
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +27,42 @@ def public_hostnames() -> set[str]:
     return {settings.BASE_DOMAIN, *getattr(settings, "PUBLIC_EXTRA_HOSTNAMES", ())}
 
 
+# Host name → collectivité, cached in Redis (issue 17: the lookup was a query and a second
+# `SET search_path` on every request). The keys are global (portal/cache.py: not prefixed by
+# the schema, since a collectivité is saved from its own site as well as from the
+# back-office); saving or deleting a collectivité or a domain forgets its host names
+# (`tenant_cache_forget`, connected in portal/apps.py); the TTL bounds anything else.
+TENANT_CACHE_PREFIX = "tenancy:host:"
+TENANT_CACHE_TTL = 300
+_NO_TENANT = "-"
+
+
+def tenant_cache_forget(hostnames) -> None:
+    from django.core.cache import cache
+
+    cache.delete_many([TENANT_CACHE_PREFIX + h for h in hostnames if h])
+
+
 class PortalTenantMiddleware(TenantMainMiddleware):
     """django-tenants' middleware, with the back-office on BASE_DOMAIN instead of a fake
-    tenant row for the syndicate."""
+    tenant row for the syndicate, and the host name → collectivité lookup cached."""
+
+    def get_tenant(self, domain_model, hostname):
+        from django.core.cache import cache
+
+        key = TENANT_CACHE_PREFIX + hostname
+        cached = cache.get(key)
+        if cached == _NO_TENANT:
+            raise domain_model.DoesNotExist
+        if cached is not None:
+            return cached
+        try:
+            tenant = super().get_tenant(domain_model, hostname)
+        except domain_model.DoesNotExist:
+            cache.set(key, _NO_TENANT, TENANT_CACHE_TTL)
+            raise
+        cache.set(key, tenant, TENANT_CACHE_TTL)
+        return tenant
 
     def no_tenant_found(self, request, hostname):
         if hostname in public_hostnames():
@@ -45,23 +80,12 @@ def is_public_request(request) -> bool:
 # --- The template schema ------------------------------------------------------------------
 
 
-def _tenant_migration_targets(executor: MigrationExecutor) -> list[tuple[str, str]]:
-    return executor.loader.graph.leaf_nodes()
-
-
 def tenant_template_pending_migrations() -> int:
-    """How many migrations the template schema still lacks (0 when it is up to date)."""
-    template = settings.TENANT_BASE_SCHEMA
-    previous = connection.schema_name
-    try:
-        connection.set_schema(template, include_public=False)
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(_tenant_migration_targets(executor))
-        # Shared apps' migrations are faked as applied in tenant schemas by migrate_schemas;
-        # only count those the router would run here.
-        return len([m for m, backwards in plan if not backwards])
-    finally:
-        connection.set_schema(previous)
+    """How many migrations the template schema still lacks (0 when it is up to date): the
+    code's migrations (read from disk once per process) against the template's own table,
+    one indexed query — not a migration executor per call, whose table listing scans the
+    whole of pg_class (issue 17: creation slowed with the number of schemas)."""
+    return len(schema_versions.missing_in(settings.TENANT_BASE_SCHEMA))
 
 
 def tenant_template_ensure() -> None:
@@ -79,6 +103,7 @@ def tenant_template_ensure() -> None:
         if not schema_exists(template):
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{template}"')
+        template_shape_forget()
         logger.info("Migrating the tenant template schema %s", template)
         call_command(
             "migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0
@@ -176,6 +201,27 @@ def _template_shape(cursor, template: str) -> TemplateShape | None:
     return TemplateShape(tables, constraints, indexes, list(cursor.fetchall()))
 
 
+# The template's shape, read once per process and per state of its migrations: reading it
+# scans pg_class and pg_type by namespace (no index serves that), which grows with every schema
+# of the database — it made creation slow down with the number of collectivités (issue 17).
+# The template changes only through migrations (`tenant_template_ensure`); whoever changes it
+# by hand calls `template_shape_forget()`.
+_shape_cache: dict[tuple, TemplateShape | None] = {}
+
+
+def template_shape_forget() -> None:
+    _shape_cache.clear()
+
+
+def _cached_template_shape(cursor, template: str) -> TemplateShape | None:
+    cursor.execute(f"SELECT count(*), max(id) FROM {_q(template)}.django_migrations")  # noqa: S608
+    key = (connection.settings_dict["NAME"], template, *cursor.fetchone())
+    if key not in _shape_cache:
+        _shape_cache.clear()
+        _shape_cache[key] = _template_shape(cursor, template)
+    return _shape_cache[key]
+
+
 def _index_in(statement: str, template: str, new: str) -> str | None:
     """`CREATE INDEX … ON template.t …` rewritten onto the new schema (None if not understood:
     pg_get_indexdef names the table schema-qualified)."""
@@ -187,36 +233,41 @@ def _index_in(statement: str, template: str, new: str) -> str | None:
     return None
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"  # standard_conforming_strings is on
+
+
 def _copy(cursor, shape: TemplateShape, old: str, new: str, template: str) -> bool:
+    """The copy, sent as one batch of statements (no parameters: names are quoted, the few
+    literals too): one round trip instead of ~70 (issue 17, creation time)."""
     indexes = [_index_in(statement, template, new) for statement in shape.indexes]
     if None in indexes:
         return False
-    cursor.execute(f"CREATE SCHEMA {new}")
-    cursor.execute(f"SET search_path = {new}, public")
+    statements = [f"CREATE SCHEMA {new}", f"SET search_path = {new}, public"]
     for table, columns, comment in shape.tables:
         target, source = f"{new}.{_q(table)}", f"{old}.{_q(table)}"
-        cursor.execute(
+        statements.append(
             f"CREATE TABLE {target} (LIKE {source} INCLUDING DEFAULTS INCLUDING IDENTITY "
             "INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"
         )
         if comment is not None:
-            cursor.execute(f"COMMENT ON TABLE {target} IS %s", [comment])
+            statements.append(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
         if columns:
             names = ", ".join(_q(c) for c in columns)
-            cursor.execute(
+            statements.append(
                 f"INSERT INTO {target} ({names}) OVERRIDING SYSTEM VALUE "  # noqa: S608 (quoted identifiers)
                 f"SELECT {names} FROM {source}"
             )
     for table, column in shape.identities:
-        restart = (
-            "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608 (quoted identifiers)
-            f"COALESCE(MAX({_q(column)}), 0) + 1, false) FROM {new}.{_q(table)}"
+        statements.append(
+            f"SELECT setval(pg_get_serial_sequence({_literal(f'{new}.{_q(table)}')}, "  # noqa: S608
+            f"{_literal(column)}), COALESCE(MAX({_q(column)}), 0) + 1, false) "
+            f"FROM {new}.{_q(table)}"
         )
-        cursor.execute(restart, [f"{new}.{_q(table)}", column])
     for table, name, definition in shape.constraints:
-        cursor.execute(f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
-    for statement in indexes:
-        cursor.execute(statement)
+        statements.append(f"ALTER TABLE {new}.{_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
+    statements.extend(indexes)
+    cursor.execute(";\n".join(statements))
     return True
 
 
@@ -235,7 +286,7 @@ def tenant_schema_clone(schema_name: str) -> bool:
             # Definitions are read with the template first on the search path, so that they
             # name its tables unqualified and public tables (users…) through public.
             cursor.execute(f"SET LOCAL search_path = {old}, public")
-            shape = _template_shape(cursor, template)
+            shape = _cached_template_shape(cursor, template)
             if shape is None or not _copy(cursor, shape, old, new, template):
                 transaction.set_rollback(True)
                 return False
@@ -245,8 +296,16 @@ def tenant_schema_clone(schema_name: str) -> bool:
 
 
 def tenant_schema_create(collectivite) -> None:
-    """Give a new collectivité its schema: a copy of the template, or the migrations."""
+    """Give a new collectivité its schema: a copy of the template, or the migrations; either
+    way it has every migration of the code, which its `SchemaVersion` records (the deploy
+    command then leaves it alone)."""
+    from portal.models import SchemaVersion
+
     if not settings.TENANT_CLONE_TEMPLATE or not tenant_schema_clone(collectivite.schema_name):
         if settings.TENANT_CLONE_TEMPLATE:
             logger.warning("Template not copyable: migrating %s instead", collectivite.schema_name)
         collectivite.create_schema(check_if_exists=False, verbosity=0)
+    SchemaVersion.objects.update_or_create(
+        schema_name=collectivite.schema_name,
+        defaults={"fingerprint": schema_versions.fingerprint(), "migrated_at": timezone.now()},
+    )

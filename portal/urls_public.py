@@ -21,6 +21,7 @@ urlpatterns = [
     path("a-faire/compteurs/", work_views.badges, name="work_badges"),
     path("collectivites/", backoffice.collectivite_list, name="collectivite_list"),
     path("collectivites/nouvelle/", backoffice.collectivite_create, name="collectivite_create"),
+    path("collectivites/recherche/", backoffice.collectivite_search, name="collectivite_search"),
     path("collectivites/<int:pk>/", backoffice.collectivite_detail, name="collectivite_detail"),
     path(
         "collectivites/<int:pk>/modifier/", backoffice.collectivite_edit, name="collectivite_edit"

@@ -426,7 +426,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
     failures = [
         QueueItem(
             _("%(holder)s (%(login)s) %(of)s")
-            % {"holder": f.holder, "login": f.login, "of": of_name(f.collectivite_name)},
+            % {"holder": f.holder, "login": f.login, "of": of_name(f.collectivite.name)},
             reverse("collectivite_accounts", args=[f.collectivite_id]),
             f.failure_reason or _("échec sans motif enregistré"),
             urgent=True,

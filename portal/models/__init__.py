@@ -12,6 +12,7 @@ from .people import (
     StaffInvitation,
     User,
 )
+from .schema_version import SchemaVersion
 
 __all__ = [
     "ApiToken",
@@ -23,6 +24,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Role",
+    "SchemaVersion",
     "StaffInvitation",
     "Syndicate",
     "User",

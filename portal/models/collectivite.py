@@ -94,7 +94,9 @@ class Collectivite(TenantMixin):
 
     @property
     def primary_domain_name(self) -> str:
-        # domains are prefetched by the selectors that list collectivités
+        # annotated (`primary_domain`) or prefetched by the selectors that list collectivités
+        if "primary_domain" in self.__dict__:
+            return self.__dict__["primary_domain"] or ""
         for d in self.domains.all():
             if d.is_primary:
                 return d.domain

@@ -65,6 +65,7 @@ SHARED_APPS = [
     "onboarding.apps.OnboardingConfig",  # import of existing members (CSV, XLSX)
     "workqueues.apps.WorkQueuesConfig",  # no models: home pages' work queues, both schemas
     "documents.apps.DocumentsConfig",  # no models: a collectivité's documents in one place
+    "projections.apps.ProjectionsConfig",  # what the back-office reads of every tenant (issue 17)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

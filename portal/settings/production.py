@@ -39,3 +39,12 @@ SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is a one-way door for every sub-domain; the operator opts in explicitly.
     "security.W021",
 ]
+
+# PostgreSQL's lock table is a server setting, not Django's: `max_locks_per_transaction`
+# (docker-compose.yml sets 1024, POSTGRES_MAX_LOCKS_PER_TRANSACTION). The portal's requests
+# and jobs take a constant number of locks whatever the number of collectivités (they read the
+# public projection and enter one schema at a time; tests/portal/integration/
+# test_request_locks.py), so the default of 64 would serve them; what needs more is pg_dump,
+# which locks every table of every schema in one transaction (~10 tables and sequences per collectivité:
+# 3,000 collectivités need ~30,000 slots, i.e. max_locks_per_transaction × max_connections).
+# `manage.py migrate_tenants` prints both figures at each deploy.

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import selectors, services
 from portal.access import is_syndicate_admin, staff_required
 from portal.forms import CollectiviteCreateForm, CollectiviteFilterForm, CollectiviteForm
 from portal.models import Collectivite
+from portal.pickers import SEARCH_LIMIT
 from portal.tenancy import is_public_request
 
 
@@ -35,6 +38,31 @@ def collectivite_list(request):
         else "backoffice/collectivite_list.html"
     )
     return render(request, template, {"form": form, "page": page})
+
+
+@staff_required()
+@require_GET
+def collectivite_search(request):
+    """The options of a collectivité picker (portal/pickers.py): at most SEARCH_LIMIT
+    matches of the name, identifier or SIRET, for htmx."""
+    field = re.sub(r"[^a-z0-9_-]", "", request.GET.get("champ", ""))[:40] or "collectivite"
+    query = (request.GET.get(f"{field}-recherche") or "").strip()[:100]
+    results = (
+        list(selectors.collectivite_list(search=query).prefetch_related(None)[: SEARCH_LIMIT + 1])
+        if query
+        else []
+    )
+    return render(
+        request,
+        "components/collectivite_options.html",
+        {
+            "results": results[:SEARCH_LIMIT],
+            "more": len(results) > SEARCH_LIMIT,
+            "limit": SEARCH_LIMIT,
+            "query": query,
+            "field": field,
+        },
+    )
 
 
 @staff_required(is_syndicate_admin)

@@ -332,3 +332,23 @@ def test_tenant_member_cannot_reach_backoffice_catalogue(catalogue, tenant, agen
         "/catalogue/offres/mail/",
     ):
         assert backoffice.get(path).status_code == 404, path
+
+
+def test_schedule_preview_is_paginated(catalogue, tenant, other_tenant, admin_site, monkeypatch):
+    """Issue 19: the preview prices one page of collectivités at a time."""
+    import catalogue.views as views
+
+    monkeypatch.setattr(views, "PREVIEW_PAGE_SIZE", 1)
+    draft = TariffSchedule.objects.create(
+        title="Grille 2027",
+        deliberation_number="2026-52",
+        deliberation_date=date(2026, 12, 10),
+        effective_from=date(2027, 1, 1),
+    )
+    first = page_text(admin_site.get(f"/tarifs/{draft.pk}/apercu/"))
+    assert "Commune Autre" in first
+    assert "Commune de Test" not in first
+    assert "Page 1 sur 2" in first
+    second = page_text(admin_site.get(f"/tarifs/{draft.pk}/apercu/?page=2"))
+    assert "Commune de Test" in second
+    assert "Commune Autre" not in second

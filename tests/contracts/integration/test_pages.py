@@ -520,7 +520,7 @@ def test_contracts_page_queries_do_not_grow_with_subscriptions(
     Subscription.objects.create(
         collectivite=tenant, offer=catalogue.mail, quantity=3, activated_on=date(2026, 3, 1)
     )
-    count()  # warms the per-site caches (the status banner: one query, then cached)
+    count()  # warms the per-site caches (host → collectivité, the status banner)
     one = count()
     for offer in (catalogue.visio, catalogue.forfait):
         Subscription.objects.create(

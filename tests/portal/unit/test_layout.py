@@ -30,6 +30,7 @@ OUR_SHARED = [
     "lifecycle",
     "support",
     "onboarding",
+    "projections",
 ]
 # The project's wiring lives in the `portal` package: the two URL confs and the API assemble
 # every app's views and routers, and the demo loader fills every app. They import tenant apps
