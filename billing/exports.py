@@ -50,6 +50,7 @@ from django.utils import timezone
 from billing import domain, selectors
 from billing.models import CreditNote, CreditNoteLine, ExportJob, Invoice
 from portal import spreadsheets
+from portal.outbox import outbox_send
 
 logger = logging.getLogger(__name__)
 
@@ -525,11 +526,10 @@ def summary(year: int) -> Summary:
 @transaction.atomic
 def export_start(*, year: int, requested_by) -> ExportJob:
     """Queue the export of `year`; the files are built by `billing.tasks.export_year_task`."""
-    from billing.tasks import export_year_task
 
     year_check(year)
     job = ExportJob.objects.create(year=year, requested_by=requested_by)
-    transaction.on_commit(lambda: export_year_task.delay(job.pk))
+    outbox_send("billing.tasks.export_year_task", job.pk)
     return job
 
 

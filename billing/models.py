@@ -52,6 +52,9 @@ class BillingRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written as each collectivité is done: a run whose heartbeat stops was left by a worker
+    # that died, and the watchdog resumes it (issue 18).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     collectivites_total = models.PositiveIntegerField(default=0)
     collectivites_done = models.PositiveIntegerField(default=0)
     invoices_count = models.PositiveIntegerField(default=0)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from billing import domain, selectors
@@ -32,6 +32,7 @@ from catalogue import domain as pricing
 from catalogue.models import Offer
 from portal.events import audit_record
 from portal.models import Collectivite, User
+from portal.outbox import outbox_send
 from portal.selectors import syndicate_get
 from portal.templatetags.portal_format import euros
 
@@ -292,15 +293,11 @@ def credit_note_render_attempt(*, note: CreditNote, retry: bool = False) -> str:
 
 def invoice_render_queue(*, invoice: Invoice) -> None:
     """The invoice's PDF, rendered by a task once the caller's transaction commits."""
-    from billing.tasks import invoice_render_task
-
-    transaction.on_commit(lambda: invoice_render_task.delay(invoice.pk))
+    outbox_send("billing.tasks.invoice_render_task", invoice.pk)
 
 
 def credit_note_render_queue(*, note: CreditNote) -> None:
-    from billing.tasks import credit_note_render_task
-
-    transaction.on_commit(lambda: credit_note_render_task.delay(note.pk))
+    outbox_send("billing.tasks.credit_note_render_task", note.pk)
 
 
 # --- Runs ------------------------------------------------------------------------------------
@@ -321,7 +318,6 @@ def billing_run_start(
     """Start a run as of `as_of` (its date checks: `domain.run_date_error`), executed by the
     Celery tasks once committed — or, with `inline`, left for the caller to execute in its
     own process (`billing_run_execute_inline`: `manage.py billing_run --inline`)."""
-    from billing.tasks import billing_run_execute
 
     if not dry_run:
         last = Invoice.objects.order_by("-issue_date").values_list("issue_date", flat=True).first()
@@ -330,7 +326,7 @@ def billing_run_start(
             raise ValidationError({"as_of": error})
     run = BillingRun.objects.create(as_of=as_of, dry_run=dry_run, requested_by=requested_by)
     if not inline:
-        transaction.on_commit(lambda: billing_run_execute.delay(run.pk))
+        outbox_send("billing.tasks.billing_run_execute", run.pk)
     return run
 
 
@@ -362,6 +358,7 @@ def billing_run_prepare(run: BillingRun) -> list[int]:
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRun.Status.RUNNING,
         started_at=run.started_at or timezone.now(),
+        heartbeat_at=timezone.now(),
         collectivites_total=len(ids),
         collectivites_done=0,
         failures=[],
@@ -411,11 +408,81 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
                     invoices_count=F("invoices_count") + len(invoices),
                     total_amount=F("total_amount") + sum(i.total_ttc for i in invoices),
                     collectivites_done=F("collectivites_done") + 1,
+                    heartbeat_at=timezone.now(),
                 )
                 return
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
-    BillingRun.objects.filter(pk=run.pk).update(collectivites_done=F("collectivites_done") + 1)
+    BillingRun.objects.filter(pk=run.pk).update(
+        collectivites_done=F("collectivites_done") + 1, heartbeat_at=timezone.now()
+    )
+
+
+# --- Runs and documents left by a worker that died (issue 18) ---------------------------------
+
+# A worker renders one invoice in well under a second; a run silent this long is orphaned.
+RUN_STALE_AFTER = timedelta(minutes=10)
+# An invoice without its PDF this long after issue had its render lost: render it again.
+PDF_MISSING_AFTER = timedelta(minutes=10)
+DRY_RUN_INTERRUPTED = "Aperçu interrompu (le traitement s'est arrêté) : relancez-le."
+
+
+def billing_runs_watchdog(*, now=None) -> dict[str, int]:
+    """Finish what a dead worker left: a run whose heartbeat stopped is resumed on the
+    collectivités still owing something (idempotent: what was invoiced is never invoiced
+    again, numbers stay gapless) or finished when none is left; an interrupted dry run is
+    closed with its reason; an invoice or credit note without its PDF is rendered again."""
+    now = now or timezone.now()
+    resumed = 0
+    stale = BillingRun.objects.filter(status=BillingRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - RUN_STALE_AFTER)
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - RUN_STALE_AFTER)
+    )
+    for run in stale:
+        if run.dry_run:
+            BillingRun.objects.filter(pk=run.pk).update(
+                status=BillingRun.Status.FAILED,
+                finished_at=now,
+                failures=[*run.failures, {"collectivite": "", "reason": DRY_RUN_INTERRUPTED}],
+            )
+            continue
+        billing_run_resume(run, now=now)
+        resumed += 1
+    rendered = 0
+    for invoice in Invoice.objects.filter(pdf="", created_at__lt=now - PDF_MISSING_AFTER):
+        invoice_render_queue(invoice=invoice)
+        rendered += 1
+    for note in CreditNote.objects.filter(pdf="", created_at__lt=now - PDF_MISSING_AFTER):
+        credit_note_render_queue(note=note)
+        rendered += 1
+    return {"runs": resumed, "documents": rendered}
+
+
+@transaction.atomic
+def billing_run_resume(run: BillingRun, *, now=None) -> BillingRun:
+    """Send again, through the outbox, the collectivités of `run` that still owe something."""
+    run = BillingRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != BillingRun.Status.RUNNING:
+        return run
+    # The coarse filter, then each collectivité checked: those invoiced before the worker died
+    # have nothing left (a resume is rare: the precise check is worth its queries).
+    remaining = [
+        collectivite.pk
+        for collectivite in selectors.collectivites_with_due_items(as_of=run.as_of)
+        if selectors.due_items(collectivite=collectivite, as_of=run.as_of)
+    ]
+    run.heartbeat_at = now or timezone.now()
+    run.collectivites_total = run.collectivites_done + len(remaining)
+    run.save(update_fields=["heartbeat_at", "collectivites_total"])
+    audit_record(
+        action="billing_run.resumed",
+        obj=run,
+        actor=None,
+        summary=f"Facturation au {run.as_of:%d/%m/%Y} reprise après l'arrêt de son traitement "
+        f"({len(remaining)} collectivité(s) restante(s)).",
+    )
+    outbox_send("billing.tasks.billing_run_continue", run.pk, remaining)
+    return run
 
 
 def _append(run: BillingRun, field: str, entry: dict) -> None:

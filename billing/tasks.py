@@ -34,6 +34,24 @@ def billing_run_execute(run_id: int) -> int:
 BATCH = 8
 
 
+@shared_task
+def billing_run_continue(run_id: int, collectivite_ids: list[int]) -> int:
+    """A run resumed by the watchdog: the collectivités left, then the end of the run."""
+    if not collectivite_ids:
+        services.billing_run_finish(BillingRun.objects.get(pk=run_id))
+        return 0
+    batches = [collectivite_ids[i : i + BATCH] for i in range(0, len(collectivite_ids), BATCH)]
+    chord(billing_run_collectivites.s(run_id, batch) for batch in batches)(
+        billing_run_finish.si(run_id)
+    )
+    return len(collectivite_ids)
+
+
+@shared_task
+def billing_runs_watchdog() -> dict:
+    return services.billing_runs_watchdog()
+
+
 @shared_task(acks_late=True)
 def billing_run_collectivites(run_id: int, collectivite_ids: list[int]) -> None:
     run = BillingRun.objects.get(pk=run_id)

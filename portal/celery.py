@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.request_engagement_numbers",
         "schedule": crontab(minute=20, hour=8),
     },
+    # Issue 18: a run whose worker died is resumed, a lost PDF rendered again.
+    "billing-runs-watchdog": {
+        "task": "billing.tasks.billing_runs_watchdog",
+        "schedule": 300.0,
+    },
     "monthly-billing-run": {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
