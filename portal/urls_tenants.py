@@ -1,8 +1,6 @@
 """URLs of a collectivité's site (<slug>.BASE_DOMAIN, its own schema)."""
 
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from billing import views as billing_views
@@ -125,7 +123,7 @@ urlpatterns = [
     path("accessibilite/", pages.accessibility, name="accessibility"),
     path("plan-du-site/", pages.site_map, name="site_map"),
     path("profil/", pages.profile, name="profile"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
+    path("favicon.ico", common.favicon, name="favicon"),
     path("comptes/email/", common.email_management_closed, name="email_management_closed"),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -76,3 +76,11 @@ def handoff(request, token: str):
         return redirect("account_login")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("home")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico at the root of every site: point them at the static
+    file (its hashed name in production is only known once the manifest is there)."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.ico"), permanent=True)
