@@ -103,6 +103,42 @@ def channel_for(offer) -> SupportChannel:
     )
 
 
+# --- Service incidents (status app, issue 13 item 5) ------------------------------------------
+# A request's service is a catalogue offer; a status service lists the offers its subscribers
+# use (status/data/services.json): the mapping is that data, read through `Service.offers`.
+
+
+def status_services_of(offer) -> QuerySet:
+    from status.models import Service
+
+    if offer is None:
+        return Service.objects.none()
+    return Service.objects.filter(offers=offer).order_by("position", "name")
+
+
+def open_incidents_on(*, collectivite: Collectivite, offer=None, any_service: bool = False):
+    """Incidents running on the service a request is about (its offer, mapped to status
+    services), or on any of the collectivité's services when `any_service`."""
+    from status import selectors as status_selectors
+
+    incidents = status_selectors.open_incidents_for(collectivite=collectivite)
+    if any_service:
+        return list(incidents)
+    if offer is None:
+        return []
+    return list(incidents.filter(services__in=status_services_of(offer)).distinct())
+
+
+def incidents_linkable(*, ticket: Ticket):
+    """Open incidents staff can link `ticket` to: those on its collectivité's services."""
+    from status import selectors as status_selectors
+
+    linked = ticket.incident_links.values("announcement_id")
+    return status_selectors.open_incidents_for(collectivite=ticket.collectivite).exclude(
+        pk__in=linked
+    )
+
+
 def tickets_of_collectivite(*, collectivite: Collectivite) -> QuerySet[Ticket]:
     return Ticket.objects.filter(collectivite=collectivite).select_related("channel", "offer")
 
@@ -123,6 +159,7 @@ def _with_history(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         "attachments",
         "consents__agreed_by",
         "estimates__offer",
+        "incident_links__announcement",
         "channel__windows",
     )
 
