@@ -238,9 +238,7 @@ class IncidentChoiceField(forms.ModelChoiceField):
 class IncidentLinkForm(forms.Form):
     """Staff link a request to an incident running (issue 13 item 5)."""
 
-    incident = IncidentChoiceField(
-        label="Incident en cours", queryset=None, empty_label=None
-    )
+    incident = IncidentChoiceField(label="Incident en cours", queryset=None, empty_label=None)
 
     def __init__(self, *args, incidents=None, **kwargs):
         from status.models import Announcement

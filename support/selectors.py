@@ -236,6 +236,9 @@ class ReportRow:
     within_target: int
     measured: int
     mean_rating: float | None
+    # The status service the row's offer maps to, and its minutes interrupted that month.
+    status_service: str = ""
+    interrupted_minutes: int | None = None
 
     @property
     def share_within_target(self) -> float | None:
@@ -252,9 +255,15 @@ def monthly_report(*, year: int, month: int, now: datetime) -> list[ReportRow]:
         .order_by("channel__position", "channel__name", "offer__name", "pk")
     )
     groups: dict[tuple[str, str], list[Ticket]] = {}
+    offers: dict[tuple[str, str], object] = {}
     for ticket in tickets:
         key = (ticket.channel.name, ticket.offer.name if ticket.offer else "Autre")
         groups.setdefault(key, []).append(ticket)
+        offers[key] = ticket.offer
+    availability = {
+        row.service.pk: row.interrupted_minutes
+        for row in monthly_availability(year=year, month=month, now=now)
+    }
     calendars: dict[int, sla.WorkingCalendar] = {}
     rows = []
     for (channel, service), members in groups.items():
@@ -295,6 +304,36 @@ def monthly_report(*, year: int, month: int, now: datetime) -> list[ReportRow]:
                 within_target=within,
                 measured=measured,
                 mean_rating=statistics.mean(ratings) if ratings else None,
+                **_interruption(offers[(channel, service)], availability),
             )
         )
     return rows
+
+
+def _interruption(offer, availability: dict[int, int]) -> dict:
+    service = status_services_of(offer).first()
+    if service is None:
+        return {}
+    return {"status_service": service.name, "interrupted_minutes": availability.get(service.pk, 0)}
+
+
+@dataclass(frozen=True)
+class ServiceAvailability:
+    service: object  # status.models.Service
+    interrupted_minutes: int
+
+
+def monthly_availability(*, year: int, month: int, now: datetime) -> list[ServiceAvailability]:
+    """Minutes each status service was interrupted in the month (issue 13 item 7), from
+    `status.selectors.monthly_interrupted_minutes`, for the monthly report."""
+    from status import selectors as status_selectors
+
+    return [
+        ServiceAvailability(
+            service=service,
+            interrupted_minutes=status_selectors.monthly_interrupted_minutes(
+                service=service, year=year, month=month, now=now
+            ),
+        )
+        for service in status_selectors.services_for()
+    ]

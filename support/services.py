@@ -349,7 +349,9 @@ def _link(ticket: Ticket, incident, *, author: User | None, now: datetime, autom
 
 
 @transaction.atomic
-def ticket_incident_link(*, ticket: Ticket, incident, author: User, now: datetime) -> TicketIncident:
+def ticket_incident_link(
+    *, ticket: Ticket, incident, author: User, now: datetime
+) -> TicketIncident:
     """Staff link a request to an incident running on one of its collectivité's services."""
     from status.models import Announcement
 

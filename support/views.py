@@ -640,6 +640,10 @@ def report_page(request):
             "month": f"{year:04d}-{month:02d}",
             "month_label": f"{month:02d}/{year}",
             "chart": report.chart(rows),
+            "availability": [
+                (a.service.name, report.minutes_label(a.interrupted_minutes))
+                for a in selectors.monthly_availability(year=year, month=month, now=timezone.now())
+            ],
         },
     )
 

@@ -6,26 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0006_outbox'),
-        ('status', '0001_initial'),
+        ("portal", "0006_outbox"),
+        ("status", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IncidentFollower',
+            name="IncidentFollower",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('followed_at', models.DateTimeField(auto_now_add=True)),
-                ('announcement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followers', to='status.announcement')),
-                ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.collectivite')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("followed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "announcement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="followers",
+                        to="status.announcement",
+                    ),
+                ),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.collectivite",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'abonné à un incident',
-                'constraints': [models.UniqueConstraint(fields=('announcement', 'user'), name='one_follow_per_incident_person')],
+                "verbose_name": "abonné à un incident",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("announcement", "user"), name="one_follow_per_incident_person"
+                    )
+                ],
             },
         ),
     ]

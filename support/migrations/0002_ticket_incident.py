@@ -6,30 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('status', '0002_incident_follower'),
-        ('support', '0001_initial'),
+        ("status", "0002_incident_follower"),
+        ("support", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketIncident',
+            name="TicketIncident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('linked_at', models.DateTimeField()),
-                ('automatic', models.BooleanField(default=False)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('announcement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_links', to='status.announcement')),
-                ('answered_event', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.ticketevent')),
-                ('linked_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incident_links', to='support.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("linked_at", models.DateTimeField()),
+                ("automatic", models.BooleanField(default=False)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "announcement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ticket_links",
+                        to="status.announcement",
+                    ),
+                ),
+                (
+                    "answered_event",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="support.ticketevent",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incident_links",
+                        to="support.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'demande liée à un incident',
-                'ordering': ['linked_at', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('ticket', 'announcement'), name='one_link_per_ticket_incident')],
+                "verbose_name": "demande liée à un incident",
+                "ordering": ["linked_at", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("ticket", "announcement"), name="one_link_per_ticket_incident"
+                    )
+                ],
             },
         ),
     ]
