@@ -122,7 +122,7 @@ def ticket_new(request):
     return render(
         request,
         "support/ticket_new.html",
-        {"form": form, "incidents": _incidents_shown(request, form)},
+        {"form": form, **_incidents_shown(request, form)},
     )
 
 
@@ -130,10 +130,12 @@ def _incidents_shown(request, form):
     """The incidents running on the chosen service; before a choice, on any of the
     collectivité's services (the page works without JavaScript)."""
     chosen = form.data.get("offer") if form.is_bound else request.GET.get("offer")
-    if chosen is None:
-        return selectors.open_incidents_on(collectivite=request.tenant, any_service=True)
+    if not chosen:
+        incidents = selectors.open_incidents_on(collectivite=request.tenant, any_service=True)
+        return {"incidents": incidents, "on_service": False}
     offer = form.offers.get(str(chosen))
-    return selectors.open_incidents_on(collectivite=request.tenant, offer=offer)
+    incidents = selectors.open_incidents_on(collectivite=request.tenant, offer=offer)
+    return {"incidents": incidents, "on_service": True}
 
 
 @member_required()
@@ -143,7 +145,11 @@ def incidents_panel(request):
     form = _ticket_form(request)
     offer = form.offers.get(request.GET.get("offer", ""))
     incidents = selectors.open_incidents_on(collectivite=request.tenant, offer=offer)
-    return render(request, "support/partials/open_incidents.html", {"incidents": incidents})
+    return render(
+        request,
+        "support/partials/open_incidents.html",
+        {"incidents": incidents, "on_service": True},
+    )
 
 
 def _guide_suggestions(request):

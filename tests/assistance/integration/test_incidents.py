@@ -88,7 +88,7 @@ def test_the_request_form_shows_the_incident_and_the_agent_follows_it(
 ):
     client = _client(agent, tenant)
     text = page_text(client.get("/assistance/nouvelle/"))
-    assert "Un incident est en cours sur ce service" in text
+    assert "Un incident est en cours sur vos services" in text  # before a service is chosen
     assert "Messagerie indisponible" in text
     assert "depuis le 02/03/2026 à 08:30" in text
     assert "Dernière mise à jour, le 02/03/2026 à 09:00 :" in text
@@ -98,7 +98,10 @@ def test_the_request_form_shows_the_incident_and_the_agent_follows_it(
 
     # htmx: the panel follows the service chosen (the visio has no incident)
     panel = page_text(client.get("/assistance/incidents-en-cours/", {"offer": subscribed.mail.pk}))
+    assert "Un incident est en cours sur ce service" in panel
     assert "Messagerie indisponible" in panel
+    chosen = page_text(client.get("/assistance/nouvelle/", {"offer": subscribed.mail.pk}))
+    assert "Un incident est en cours sur ce service" in chosen
     none = client.get("/assistance/incidents-en-cours/", {"offer": subscribed.visio.pk})
     assert none.content.decode().strip() == ""
 
