@@ -125,7 +125,9 @@ def test_staff_open_an_incident_the_agent_sees_it_staff_close_it(status_world, l
     expect(incidents).to_contain_text("Messagerie indisponible")
     assert axe_violations(agent_page) == []
     incidents.get_by_role("button", name="Suivre l'incident").click()
-    expect(agent_page.get_by_text("Vous suivez l'incident « Messagerie indisponible »")).to_be_visible()
+    expect(
+        agent_page.get_by_text("Vous suivez l'incident « Messagerie indisponible »")
+    ).to_be_visible()
 
     staff_page.get_by_role("button", name="Clore l'incident").click()
     expect(staff_page.get_by_text("Incident clos.")).to_be_visible()
