@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -218,7 +217,7 @@ def incident_follow(request, pk: int):
         FOLLOWING if selectors.status_emails_wanted(user=request.user) else FOLLOWING_OPTED_OUT
     )
     messages.success(request, template.format(title=incident.title))
-    return redirect(f"{reverse('status_page')}#annonce-{incident.pk}")
+    return redirect("status_page")
 
 
 # --- Mes notifications ----------------------------------------------------------------------
