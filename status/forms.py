@@ -5,8 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.bounds import LONG_TEXT
 from status.models import Announcement, NotificationPreference, Service
 from status.services import TITLE_REQUIRED
+
+LONG_RICH_TEXT = 4 * LONG_TEXT  # an announcement's HTML body
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"]
 
@@ -53,6 +56,7 @@ class AnnouncementForm(forms.Form):
         label=_("Texte"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
+        max_length=LONG_RICH_TEXT,
         help_text=_(
             "Texte simple (les paragraphes sont conservés) ou HTML simple : gras, italique, "
             "listes, liens."
@@ -62,7 +66,9 @@ class AnnouncementForm(forms.Form):
 
 class UpdateForm(forms.Form):
     body = forms.CharField(
-        label=_("Texte de la mise à jour"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Texte de la mise à jour"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=LONG_TEXT,
     )
 
 
@@ -78,6 +84,7 @@ class CloseForm(forms.Form):
         label=_("Dernier message (facultatif)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=LONG_TEXT,
     )
 
 

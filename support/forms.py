@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalogue.models import BillingUnit, Offer
+from portal.bounds import LONG_TEXT, CountField, SaneDateField
 from portal.models import Collectivite, User
 from portal.models.people import STAFF_GROUPS
 from support.models import Guide, Priority, Status, SupportChannel
@@ -21,6 +22,7 @@ OUT_OF_SCOPE_REASONS = [
     "paramétrage du photocopieur et des dossiers de scan",
     "réinstallation de Xémélios et des certificats DGFiP",
 ]
+MAX_MINUTES = 100_000  # time spent on one entry, in minutes
 QUANTITY_ERROR = "Indiquez une quantité positive, par exemple 2,5."
 OTHER = ""
 
@@ -69,7 +71,9 @@ class TicketForm(forms.Form):
             }
         ),
     )
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 6}))
+    description = forms.CharField(
+        label="Description", widget=forms.Textarea(attrs={"rows": 6}), max_length=LONG_TEXT
+    )
     priority = forms.ChoiceField(
         label="Priorité",
         choices=Priority.choices,
@@ -126,7 +130,9 @@ class StaffTicketForm(TicketForm):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 4}), max_length=LONG_TEXT
+    )
     files = MultipleFileField(label="Pièces jointes")
 
 
@@ -138,13 +144,13 @@ class StaffReplyForm(ReplyForm):
         initial="1",
         required=False,
     )
-    minutes_spent = forms.IntegerField(label="Temps passé (minutes)", min_value=0, initial=0)
+    minutes_spent = CountField(label="Temps passé (minutes)", max_value=MAX_MINUTES, initial=0)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label="Nouvel état", choices=Status.choices)
-    minutes_spent = forms.IntegerField(
-        label="Temps passé (minutes)", min_value=0, initial=0, required=False
+    minutes_spent = CountField(
+        label="Temps passé (minutes)", max_value=MAX_MINUTES, initial=0, required=False
     )
 
 
@@ -163,7 +169,9 @@ class AssignForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    into = forms.CharField(label="Doublon de la demande n°", help_text="Par exemple AS-00012.")
+    into = forms.CharField(
+        label="Doublon de la demande n°", help_text="Par exemple AS-00012.", max_length=20
+    )
 
     def clean_into(self):
         text = self.cleaned_data["into"].strip().upper().removeprefix("AS-")
@@ -180,7 +188,10 @@ class EstimateForm(forms.Form):
     offer = forms.ModelChoiceField(label="Tarif", queryset=Offer.objects.none())
     quantity = forms.CharField(label="Quantité estimée (heures ou jours)", max_length=12)
     description = forms.CharField(
-        label="Travaux prévus", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label="Travaux prévus",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=LONG_TEXT,
     )
 
     def __init__(self, *args, **kwargs):
@@ -195,7 +206,7 @@ class EstimateForm(forms.Form):
 
 class TimeRecordForm(forms.Form):
     quantity = forms.CharField(label="Temps réellement passé (heures ou jours)", max_length=12)
-    delivered_on = forms.DateField(
+    delivered_on = SaneDateField(
         label="Date de réalisation", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -214,6 +225,10 @@ class GuideForm(forms.ModelForm):
         model = Guide
         fields = ["title", "offer", "body", "published"]
         widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+
+    body = forms.CharField(
+        label="Contenu", widget=forms.Textarea(attrs={"rows": 12}), max_length=4 * LONG_TEXT
+    )
 
 
 class QueueFilterForm(forms.Form):
