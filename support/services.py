@@ -356,6 +356,7 @@ def ticket_incident_link(
     from status.models import Announcement
 
     ticket = _locked(ticket)
+    incident = Announcement.objects.get(pk=incident.pk)  # as it is now, not as it was read
     if ticket.status == Status.CLOSED:
         raise ValidationError(TICKET_CLOSED)
     if incident.kind != Announcement.Kind.INCIDENT or incident.ends_at is not None:

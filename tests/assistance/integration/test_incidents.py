@@ -167,6 +167,11 @@ def test_a_request_opened_anyway_is_linked(tenant, agent, subscribed, incident):
     )
     ticket = Ticket.objects.get()
     assert response.status_code == 302
+    page = page_text(_client(agent, tenant).get(f"/assistance/{ticket.pk}/"))
+    assert (
+        f'<a href="/etat-des-services/#annonce-{incident.pk}">Messagerie indisponible</a> — '
+        "en cours : votre demande sera résolue à sa fin" in page
+    )
     link = TicketIncident.objects.get()
     assert (link.ticket, link.announcement, link.automatic) == (ticket, incident, True)
     note = ticket.events.get(kind=TicketEvent.Kind.NOTE)
@@ -279,3 +284,31 @@ def test_the_monthly_report_shows_the_minutes_interrupted(
         assert csv.splitlines()[1].endswith(";Messagerie;90")
         april = page_text(client.get("/assistance/rapport/", {"mois": "2026-02"}))
         assert '<tr><td>Messagerie</td><td class="num">0 min</td></tr>' in april
+
+
+def test_staff_link_only_to_an_incident_running_on_the_collectivites_services(
+    tenant, agent, technician, subscribed, incident
+):
+    elsewhere = Service.objects.create(slug="annuaire", name="Annuaire", position=9)
+    other_incident = status_services.announcement_create(
+        kind=Announcement.Kind.INCIDENT,
+        title="Annuaire lent",
+        severity="degraded",
+        services=[elsewhere],
+        created_by=technician,
+    )
+    ticket = _open(tenant, agent, subscribed.forfait, subject="Annuaire")
+    staff = _client(technician)
+    response = staff.post(f"/assistance/{ticket.pk}/incident/", {"incident": other_incident.pk})
+    assert response.status_code == 200  # re-rendered: the choice is not offered
+    assert not ticket.incident_links.exists()
+    with pytest.raises(ValidationError) as error:
+        services.ticket_incident_link(
+            ticket=ticket, incident=other_incident, author=technician, now=NOW
+        )
+    assert error.value.messages == ["Cet incident ne concerne aucun service de la collectivité."]
+    with time_machine.travel(CLOSED, tick=False):
+        status_services.incident_close(announcement=incident, closed_by=technician)
+    with pytest.raises(ValidationError) as error:
+        services.ticket_incident_link(ticket=ticket, incident=incident, author=technician, now=NOW)
+    assert error.value.messages == ["Cet incident n'est plus en cours : la demande ne s'y lie pas."]
