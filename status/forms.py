@@ -9,6 +9,8 @@ from portal.bounds import LONG_TEXT
 from status.models import Announcement, NotificationPreference, Service
 from status.services import TITLE_REQUIRED
 
+LONG_RICH_TEXT = 4 * LONG_TEXT  # an announcement's HTML body
+
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"]
 
 
@@ -54,7 +56,7 @@ class AnnouncementForm(forms.Form):
         label=_("Texte"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
-        max_length=LONG_TEXT,
+        max_length=LONG_RICH_TEXT,
         help_text=_(
             "Texte simple (les paragraphes sont conservés) ou HTML simple : gras, italique, "
             "listes, liens."

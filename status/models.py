@@ -188,3 +188,29 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collectivite_id}"
+
+
+class IncidentFollower(models.Model):
+    """A person who chose to follow an incident instead of opening a support request
+    (issue 13 item 5): they get its update and end e-mails like the functional
+    administrators, unless they opted out of status e-mails (NotificationPreference)."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="followers"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.CASCADE, related_name="+"
+    )
+    followed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("abonné à un incident")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "user"], name="one_follow_per_incident_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.announcement_id} ← {self.user_id}"

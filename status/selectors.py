@@ -17,7 +17,7 @@ from contracts.models import Subscription
 from portal.models import Collectivite, Membership, Role, User
 from status import domain
 from status.domain import STATE_LABELS, ServiceState
-from status.models import Announcement, AnnouncementUpdate, FeedToken, Service
+from status.models import Announcement, AnnouncementUpdate, FeedToken, IncidentFollower, Service
 
 HISTORY_DAYS = 90
 AVAILABILITY_MONTHS = 3
@@ -94,8 +94,11 @@ def open_incidents_for(
                 services__in=services,
             ).values("pk")
         )
-        .prefetch_related("services")
-        .order_by("-starts_at")
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.order_by("position", "name")),
+            Prefetch("updates", queryset=AnnouncementUpdate.objects.order_by("-posted_at", "-pk")),
+        )
+        .order_by("-starts_at", "-pk")
     )
 
 
@@ -254,28 +257,47 @@ def feed_token_collectivite(*, key_hash: str, collectivite: Collectivite) -> Fee
 
 def notification_recipients(*, announcement: Announcement) -> list[User]:
     """The functional administrators and referents of the collectivités that subscribe one of
-    the announcement's services, without those who opted out; each person once."""
+    the announcement's services, and the people who follow it (item 5), without those who
+    opted out; each person once."""
     offers = Service.objects.filter(announcements=announcement).values("offers")
     memberships = Membership.objects.filter(
         role__in=NOTIFIED_ROLES,
         collectivite__subscriptions__offer__in=offers,
         collectivite__subscriptions__status__in=RUNNING,
     )
+    followers = IncidentFollower.objects.filter(announcement=announcement).values("user_id")
     return list(
-        User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        User.objects.filter(
+            Q(pk__in=memberships.values("user_id")) | Q(pk__in=followers), is_active=True
+        )
         .exclude(status_preference__status_emails=False)
         .order_by("pk")
     )
 
 
+def is_following(*, announcement: Announcement, user: User) -> bool:
+    return IncidentFollower.objects.filter(announcement=announcement, user=user).exists()
+
+
+def status_emails_wanted(*, user: User) -> bool:
+    """False when the person opted out of status e-mails (Mes notifications)."""
+    return not User.objects.filter(pk=user.pk, status_preference__status_emails=False).exists()
+
+
 def collectivites_of_recipient(*, user: User, announcement: Announcement) -> list[Collectivite]:
     offers = Service.objects.filter(announcements=announcement).values("offers")
+    followed = IncidentFollower.objects.filter(announcement=announcement, user=user).values(
+        "collectivite_id"
+    )
     return list(
         Collectivite.objects.filter(
-            memberships__user=user,
-            memberships__role__in=NOTIFIED_ROLES,
-            subscriptions__offer__in=offers,
-            subscriptions__status__in=RUNNING,
+            Q(
+                memberships__user=user,
+                memberships__role__in=NOTIFIED_ROLES,
+                subscriptions__offer__in=offers,
+                subscriptions__status__in=RUNNING,
+            )
+            | Q(pk__in=followed)
         )
         .prefetch_related("domains")
         .distinct()

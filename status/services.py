@@ -20,12 +20,13 @@ from django.utils.dateparse import parse_datetime
 from portal.models import Collectivite, User
 from portal.outbox import outbox_send
 from portal.services import backoffice_url, site_url
-from status import domain, richtext, selectors
+from status import domain, richtext, selectors, signals
 from status.models import (
     AlertRoute,
     Announcement,
     AnnouncementUpdate,
     FeedToken,
+    IncidentFollower,
     NotificationPreference,
     NotificationSent,
     Service,
@@ -41,6 +42,7 @@ ALREADY_CLOSED = "Cet incident est déjà clos."
 NOT_AN_INCIDENT = "Seul un incident se clôt : une maintenance s'achève à la fin de sa fenêtre."
 UPDATE_EMPTY = "Écrivez le texte de la mise à jour."
 NEWS_HAS_NO_SEVERITY = "Seul un incident a une gravité."
+NOT_FOLLOWABLE = "Cet incident n'est plus en cours : il ne se suit plus."
 
 EVENT_START, EVENT_END, EVENT_REMINDER = "start", "end", "reminder"
 
@@ -167,7 +169,25 @@ def incident_close(
     locked.save(update_fields=["ends_at", "updated_at"])
     _on_commit_notify(locked, EVENT_END)
     transaction.on_commit(selectors.status_changed)
+    # The support app answers the requests linked to it (support.receivers), in this transaction.
+    signals.incident_closed.send(
+        sender=Announcement, announcement=locked, closed_by=closed_by, note=richtext.plain(text)
+    )
     return locked
+
+
+@transaction.atomic
+def incident_follow(
+    *, announcement: Announcement, user: User, collectivite: Collectivite
+) -> tuple[IncidentFollower, bool]:
+    """`user` follows an open incident instead of opening a support request: they get its
+    update and end e-mails (unless they opted out). Following twice is one follow."""
+    locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if locked.kind != Announcement.Kind.INCIDENT or locked.ends_at is not None:
+        raise ValidationError(NOT_FOLLOWABLE)
+    return IncidentFollower.objects.get_or_create(
+        announcement=locked, user=user, defaults={"collectivite": collectivite}
+    )
 
 
 # --- Alertmanager -----------------------------------------------------------------------------

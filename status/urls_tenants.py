@@ -17,5 +17,10 @@ urlpatterns = [
         feeds.CollectiviteAtom(),
         name="status_collectivite_feed_atom",
     ),
+    path(
+        "etat-des-services/incidents/<int:pk>/suivre/",
+        views.incident_follow,
+        name="status_incident_follow",
+    ),
     path("mes-notifications/", views.my_notifications, name="my_notifications"),
 ]

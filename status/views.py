@@ -189,6 +189,37 @@ def feed_address(request):
     )
 
 
+# --- Following an incident instead of opening a support request (item 5) -------------------
+
+FOLLOWING = "Vous suivez l'incident « {title} » : ses mises à jour et sa fin vous seront envoyées par courriel."
+FOLLOWING_OPTED_OUT = (
+    "Vous suivez l'incident « {title} », mais vous avez refusé les courriels d'état des "
+    "services : réactivez-les dans Mes notifications pour recevoir ses mises à jour."
+)
+
+
+@member_required()
+@require_POST
+def incident_follow(request, pk: int):
+    """Only an incident running on one of the collectivité's services can be followed."""
+    incident = selectors.open_incidents_for(collectivite=request.tenant).filter(pk=pk).first()
+    if incident is None:
+        raise Http404
+    try:
+        services.incident_follow(
+            announcement=incident, user=request.user, collectivite=request.tenant
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("status_page")
+    template = (
+        FOLLOWING if selectors.status_emails_wanted(user=request.user) else FOLLOWING_OPTED_OUT
+    )
+    messages.success(request, template.format(title=incident.title))
+    return redirect("status_page")
+
+
 # --- Mes notifications ----------------------------------------------------------------------
 
 

@@ -17,3 +17,7 @@ class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Assistance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Requests linked to an incident are answered when it closes (status.signals).
+        from support import receivers  # noqa: F401

@@ -22,6 +22,7 @@ OUT_OF_SCOPE_REASONS = [
     "paramétrage du photocopieur et des dossiers de scan",
     "réinstallation de Xémélios et des certificats DGFiP",
 ]
+MAX_MINUTES = 100_000  # time spent on one entry, in minutes
 QUANTITY_ERROR = "Indiquez une quantité positive, par exemple 2,5."
 OTHER = ""
 
@@ -87,13 +88,22 @@ class TicketForm(forms.Form):
         help_text="5 fichiers de 10 Mo au plus : PDF, images, textes, documents bureautiques.",
     )
 
-    def __init__(self, *args, offers, suggest_url: str, **kwargs):
+    def __init__(self, *args, offers, suggest_url: str, incidents_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.offers = {str(offer.pk): offer for offer in offers}
         self.fields["offer"].choices = [(pk, offer.name) for pk, offer in self.offers.items()] + [
             (OTHER, "Autre")
         ]
         self.fields["subject"].widget.attrs["hx-get"] = suggest_url
+        if incidents_url:  # the incidents running on the chosen service (issue 13 item 5)
+            self.fields["offer"].widget.attrs.update(
+                {
+                    "hx-get": incidents_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#incidents",
+                    "aria-controls": "incidents",
+                }
+            )
 
     def clean_offer(self):
         return self.offers.get(self.cleaned_data["offer"])
@@ -134,13 +144,13 @@ class StaffReplyForm(ReplyForm):
         initial="1",
         required=False,
     )
-    minutes_spent = CountField(label="Temps passé (minutes)", max_value=100_000, initial=0)
+    minutes_spent = CountField(label="Temps passé (minutes)", max_value=MAX_MINUTES, initial=0)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label="Nouvel état", choices=Status.choices)
     minutes_spent = CountField(
-        label="Temps passé (minutes)", max_value=100_000, initial=0, required=False
+        label="Temps passé (minutes)", max_value=MAX_MINUTES, initial=0, required=False
     )
 
 
@@ -211,13 +221,13 @@ class EstimateDecisionForm(forms.Form):
 
 
 class GuideForm(forms.ModelForm):
-    body = forms.CharField(
-        label="Texte de la fiche", widget=forms.Textarea(attrs={"rows": 12}), max_length=50_000
-    )
-
     class Meta:
         model = Guide
         fields = ["title", "offer", "body", "published"]
+
+    body = forms.CharField(
+        label="Contenu", widget=forms.Textarea(attrs={"rows": 12}), max_length=4 * LONG_TEXT
+    )
 
 
 class QueueFilterForm(forms.Form):
@@ -229,3 +239,27 @@ class QueueFilterForm(forms.Form):
         empty_label="Tous les canaux",
     )
     miennes = forms.BooleanField(label="Mes demandes seulement", required=False)
+
+
+class IncidentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        from django.utils import timezone
+
+        start = timezone.localtime(obj.starts_at)
+        return f"{obj.title} (depuis le {start:%d/%m/%Y} à {start:%H:%M})"
+
+
+class IncidentLinkForm(forms.Form):
+    """Staff link a request to an incident running (issue 13 item 5)."""
+
+    incident = IncidentChoiceField(label="Incident en cours", queryset=None, empty_label=None)
+
+    def __init__(self, *args, incidents=None, **kwargs):
+        from status.models import Announcement
+
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = (
+            incidents
+            if incidents is not None
+            else Announcement.objects.filter(kind=Announcement.Kind.INCIDENT, ends_at__isnull=True)
+        )

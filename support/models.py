@@ -346,3 +346,36 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.quantity} {self.offer}"
+
+
+class TicketIncident(models.Model):
+    """A request linked to a service incident (issue 13 item 5): by staff from the ticket's
+    page, or on its own when it is opened on a service with an incident running. When the
+    incident closes, the request still open gets one public reply with the closing note and is
+    resolved; `answered_event` records that reply, and its uniqueness keeps it to one."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="incident_links")
+    announcement = models.ForeignKey(
+        "status.Announcement", on_delete=models.CASCADE, related_name="ticket_links"
+    )
+    linked_at = models.DateTimeField()
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    automatic = models.BooleanField(default=False)
+    answered_event = models.OneToOneField(
+        TicketEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande liée à un incident")
+        ordering = ["linked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "announcement"], name="one_link_per_ticket_incident"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ↔ {self.announcement_id}"

@@ -20,6 +20,8 @@ CSV_HEADER = [
     "mesurées",
     "part dans le délai (%)",
     "satisfaction moyenne",
+    "service (état des services)",
+    "minutes interrompues",
 ]
 
 
@@ -53,7 +55,17 @@ def csv_row(row: ReportRow) -> list[str]:
         str(row.measured),
         _percent(row),
         "" if row.mean_rating is None else f"{row.mean_rating:.1f}".replace(".", ","),
+        row.status_service,
+        "" if row.interrupted_minutes is None else str(row.interrupted_minutes),
     ]
+
+
+def minutes_label(minutes: int | None) -> str:
+    """« 1 h 30 », « 45 min », « 0 min », « — » (calendar minutes, not working time)."""
+    if minutes is None:
+        return "—"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d}" if hours else f"{rest} min"
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,42 @@ def channel_for(offer) -> SupportChannel:
     )
 
 
+# --- Service incidents (status app, issue 13 item 5) ------------------------------------------
+# A request's service is a catalogue offer; a status service lists the offers its subscribers
+# use (status/data/services.json): the mapping is that data, read through `Service.offers`.
+
+
+def status_services_of(offer) -> QuerySet:
+    from status.models import Service
+
+    if offer is None:
+        return Service.objects.none()
+    return Service.objects.filter(offers=offer).order_by("position", "name")
+
+
+def open_incidents_on(*, collectivite: Collectivite, offer=None, any_service: bool = False):
+    """Incidents running on the service a request is about (its offer, mapped to status
+    services), or on any of the collectivité's services when `any_service`."""
+    from status import selectors as status_selectors
+
+    incidents = status_selectors.open_incidents_for(collectivite=collectivite)
+    if any_service:
+        return list(incidents)
+    if offer is None:
+        return []
+    return list(incidents.filter(services__in=status_services_of(offer)).distinct())
+
+
+def incidents_linkable(*, ticket: Ticket):
+    """Open incidents staff can link `ticket` to: those on its collectivité's services."""
+    from status import selectors as status_selectors
+
+    linked = ticket.incident_links.values("announcement_id")
+    return status_selectors.open_incidents_for(collectivite=ticket.collectivite).exclude(
+        pk__in=linked
+    )
+
+
 def tickets_of_collectivite(*, collectivite: Collectivite) -> QuerySet[Ticket]:
     return Ticket.objects.filter(collectivite=collectivite).select_related("channel", "offer")
 
@@ -123,6 +159,7 @@ def _with_history(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         "attachments",
         "consents__agreed_by",
         "estimates__offer",
+        "incident_links__announcement",
         "channel__windows",
     )
 
@@ -199,6 +236,9 @@ class ReportRow:
     within_target: int
     measured: int
     mean_rating: float | None
+    # The status service the row's offer maps to, and its minutes interrupted that month.
+    status_service: str = ""
+    interrupted_minutes: int | None = None
 
     @property
     def share_within_target(self) -> float | None:
@@ -215,9 +255,15 @@ def monthly_report(*, year: int, month: int, now: datetime) -> list[ReportRow]:
         .order_by("channel__position", "channel__name", "offer__name", "pk")
     )
     groups: dict[tuple[str, str], list[Ticket]] = {}
+    offers: dict[tuple[str, str], object] = {}
     for ticket in tickets:
         key = (ticket.channel.name, ticket.offer.name if ticket.offer else "Autre")
         groups.setdefault(key, []).append(ticket)
+        offers[key] = ticket.offer
+    availability = {
+        row.service.pk: row.interrupted_minutes
+        for row in monthly_availability(year=year, month=month, now=now)
+    }
     calendars: dict[int, sla.WorkingCalendar] = {}
     rows = []
     for (channel, service), members in groups.items():
@@ -258,6 +304,36 @@ def monthly_report(*, year: int, month: int, now: datetime) -> list[ReportRow]:
                 within_target=within,
                 measured=measured,
                 mean_rating=statistics.mean(ratings) if ratings else None,
+                **_interruption(offers[(channel, service)], availability),
             )
         )
     return rows
+
+
+def _interruption(offer, availability: dict[int, int]) -> dict:
+    service = status_services_of(offer).first()
+    if service is None:
+        return {}
+    return {"status_service": service.name, "interrupted_minutes": availability.get(service.pk, 0)}
+
+
+@dataclass(frozen=True)
+class ServiceAvailability:
+    service: object  # status.models.Service
+    interrupted_minutes: int
+
+
+def monthly_availability(*, year: int, month: int, now: datetime) -> list[ServiceAvailability]:
+    """Minutes each status service was interrupted in the month (issue 13 item 7), from
+    `status.selectors.monthly_interrupted_minutes`, for the monthly report."""
+    from status import selectors as status_selectors
+
+    return [
+        ServiceAvailability(
+            service=service,
+            interrupted_minutes=status_selectors.monthly_interrupted_minutes(
+                service=service, year=year, month=month, now=now
+            ),
+        )
+        for service in status_selectors.services_for()
+    ]

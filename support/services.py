@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from catalogue import selectors as catalogue_selectors
 from catalogue.domain import PricingError
@@ -35,6 +36,7 @@ from support.models import (
     TargetKind,
     Ticket,
     TicketEvent,
+    TicketIncident,
 )
 
 NOT_A_MEMBER = "Cette personne n'est pas membre de la collectivité."
@@ -68,6 +70,15 @@ ESTIMATE_EXCEEDED = (
     "Le temps passé dépasse le devis accepté ({quantity}) : faites accepter un nouveau devis."
 )
 ESTIMATE_ALREADY_RECORDED = "Le temps passé de ce devis est déjà enregistré."
+INCIDENT_NOT_OPEN = "Cet incident n'est plus en cours : la demande ne s'y lie pas."
+INCIDENT_OTHER_SERVICES = "Cet incident ne concerne aucun service de la collectivité."
+INCIDENT_ALREADY_LINKED = "La demande est déjà liée à cet incident."
+INCIDENT_ANSWER = (
+    "L'incident « {title} » est terminé depuis le {end} : le service est rétabli.\n\n"
+    "{note}"
+    "Votre demande est résolue avec lui. Si le problème persiste, répondez à ce message : "
+    "la demande sera rouverte."
+)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -127,13 +138,9 @@ def _attach(ticket: Ticket, event: TicketEvent, files: Sequence[UploadedFile]) -
 
 
 def _event(ticket: Ticket, kind: str, *, at: datetime, author: User | None, **fields):
+    staff = fields.pop("from_staff", author is not None and is_syndicate_staff(author))
     return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        at=at,
-        author=author,
-        from_staff=author is not None and is_syndicate_staff(author),
-        **fields,
+        ticket=ticket, kind=kind, at=at, author=author, from_staff=staff, **fields
     )
 
 
@@ -182,6 +189,9 @@ def ticket_open(
     )
     event = _event(ticket, TicketEvent.Kind.OPENED, at=now, author=opened_by, status=Status.NEW)
     _attach(ticket, event, files)
+    # Opened anyway on a service with an incident running: linked, answered when it closes.
+    for incident in selectors.open_incidents_on(collectivite=collectivite, offer=data.offer):
+        _link(ticket, incident, author=opened_by, now=now, automatic=True)
     mail.ticket_opened_notify(ticket=ticket)
     return ticket
 
@@ -317,6 +327,111 @@ def ticket_rate(*, ticket: Ticket, user: User, rating: int, now: datetime) -> Ti
     ticket.rating, ticket.rated_at = rating, now
     ticket.save(update_fields=["rating", "rated_at"])
     return ticket
+
+
+# --- Service incidents (status app, issue 13 item 5) ------------------------------------------
+
+
+def _link(ticket: Ticket, incident, *, author: User | None, now: datetime, automatic: bool):
+    link = TicketIncident.objects.create(
+        ticket=ticket, announcement=incident, linked_at=now, linked_by=author, automatic=automatic
+    )
+    _event(
+        ticket,
+        TicketEvent.Kind.NOTE,
+        at=now,
+        author=author,
+        public=False,
+        body=f"Liée à l'incident « {incident.title} »"
+        + (" (ouverte pendant l'incident)." if automatic else "."),
+    )
+    return link
+
+
+@transaction.atomic
+def ticket_incident_link(
+    *, ticket: Ticket, incident, author: User, now: datetime
+) -> TicketIncident:
+    """Staff link a request to an incident running on one of its collectivité's services."""
+    from status.models import Announcement
+
+    ticket = _locked(ticket)
+    incident = Announcement.objects.get(pk=incident.pk)  # as it is now, not as it was read
+    if ticket.status == Status.CLOSED:
+        raise ValidationError(TICKET_CLOSED)
+    if incident.kind != Announcement.Kind.INCIDENT or incident.ends_at is not None:
+        raise ValidationError({"incident": INCIDENT_NOT_OPEN})
+    if not selectors.incidents_linkable(ticket=ticket).filter(pk=incident.pk).exists():
+        if ticket.incident_links.filter(announcement=incident).exists():
+            raise ValidationError({"incident": INCIDENT_ALREADY_LINKED})
+        raise ValidationError({"incident": INCIDENT_OTHER_SERVICES})
+    return _link(ticket, incident, author=author, now=now, automatic=False)
+
+
+def _answer_author(ticket: Ticket, closed_by: User | None) -> User | None:
+    """Who signs the reply: the person who closed the incident, else the ticket's assignee,
+    else the channel's support lead (an incident closed by Alertmanager has no closer)."""
+    for person in (closed_by, ticket.assignee, ticket.channel.lead):
+        if person is not None and is_syndicate_staff(person):
+            return person
+    return None
+
+
+def incident_tickets_answer(
+    *, announcement_id: int, closed_by_id: int | None, note: str, now: datetime
+) -> int:
+    """The incident is closed: each linked request still open gets one public reply with the
+    closing note (mailed to its requester, threaded) and is resolved. A link answered once is
+    never answered again (`answered_event`, checked under a row lock), so a retried or repeated
+    run changes nothing. Returns how many requests were answered."""
+    from status.models import Announcement
+
+    incident = Announcement.objects.get(pk=announcement_id)
+    if incident.ends_at is None:
+        return 0
+    closed_by = User.objects.filter(pk=closed_by_id).first() if closed_by_id else None
+    answered = 0
+    pending = TicketIncident.objects.filter(announcement=incident, answered_event__isnull=True)
+    for link_pk in pending.values_list("pk", flat=True):
+        answered += _answer_one(link_pk, incident, closed_by, note, now)
+    return answered
+
+
+@transaction.atomic
+def _answer_one(link_pk: int, incident, closed_by: User | None, note: str, now: datetime) -> int:
+    link = TicketIncident.objects.select_for_update().get(pk=link_pk)
+    if link.answered_event_id is not None:
+        return 0
+    ticket = _locked(link.ticket)
+    if ticket.status not in selectors.OPEN_STATUSES:
+        return 0  # resolved or closed meanwhile: nothing to say
+    author = _answer_author(ticket, closed_by)
+    end = timezone.localtime(incident.ends_at)
+    body = INCIDENT_ANSWER.format(
+        title=incident.title,
+        end=f"{end:%d/%m/%Y} à {end:%H:%M}",
+        note=f"{note.strip()}\n\n" if note.strip() else "",
+    )
+    event = _event(
+        ticket, TicketEvent.Kind.REPLY, at=now, author=author, body=body, from_staff=True
+    )
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    mail.reply_notify(ticket=ticket, event=event)
+    _set_status(ticket, Status.RESOLVED, author=author, now=now)
+    ticket.save()
+    mail.resolved_notify(ticket=ticket)
+    link.answered_event, link.answered_at = event, now
+    link.save(update_fields=["answered_event", "answered_at"])
+    audit_record(
+        action="support.incident_answered",
+        obj=ticket,
+        actor=author,
+        collectivite=ticket.collectivite,
+        summary=f"Demande {ticket.number} résolue avec la fin de l'incident « {incident.title} ».",
+        data={"incident": incident.pk, "event": event.pk},
+    )
+    return 1
 
 
 # --- SLA warnings (beat job) ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from support import views
 urlpatterns = [
     path("", views.tickets_page, name="support_tickets"),
     path("nouvelle/", views.ticket_new, name="support_ticket_new"),
+    path("incidents-en-cours/", views.incidents_panel, name="support_incidents_panel"),
     path("fiches/suggestions/", views.guide_suggestions, name="support_guide_suggestions"),
     path("fiches/<int:pk>/", views.guide_page, name="support_guide"),
     path("pieces/<int:pk>/", views.attachment_download, name="support_attachment"),

@@ -29,6 +29,7 @@ from support.forms import (
     EstimateDecisionForm,
     EstimateForm,
     GuideForm,
+    IncidentLinkForm,
     MergeForm,
     QueueFilterForm,
     ReplyForm,
@@ -88,6 +89,7 @@ def _ticket_form(request, data=None, files=None):
         files,
         offers=selectors.subscribed_offers(request.tenant),
         suggest_url=reverse("support_guide_suggestions"),
+        incidents_url=reverse("support_incidents_panel"),
     )
 
 
@@ -117,7 +119,37 @@ def ticket_new(request):
         else:
             messages.success(request, f"Votre demande {ticket.number} est enregistrée.")
             return redirect("support_ticket", pk=ticket.pk)
-    return render(request, "support/ticket_new.html", {"form": form})
+    return render(
+        request,
+        "support/ticket_new.html",
+        {"form": form, **_incidents_shown(request, form)},
+    )
+
+
+def _incidents_shown(request, form):
+    """The incidents running on the chosen service; before a choice, on any of the
+    collectivité's services (the page works without JavaScript)."""
+    chosen = form.data.get("offer") if form.is_bound else request.GET.get("offer")
+    if not chosen:
+        incidents = selectors.open_incidents_on(collectivite=request.tenant, any_service=True)
+        return {"incidents": incidents, "on_service": False}
+    offer = form.offers.get(str(chosen))
+    incidents = selectors.open_incidents_on(collectivite=request.tenant, offer=offer)
+    return {"incidents": incidents, "on_service": True}
+
+
+@member_required()
+@require_GET
+def incidents_panel(request):
+    """htmx: the incidents of the service chosen in the request form."""
+    form = _ticket_form(request)
+    offer = form.offers.get(request.GET.get("offer", ""))
+    incidents = selectors.open_incidents_on(collectivite=request.tenant, offer=offer)
+    return render(
+        request,
+        "support/partials/open_incidents.html",
+        {"incidents": incidents, "on_service": True},
+    )
 
 
 def _guide_suggestions(request):
@@ -383,7 +415,7 @@ def backoffice_ticket_new(request):
 
 
 # Several forms share a page: their ids stay unique (RGAA).
-FORM_IDS = {"status_form": "etat_%s", "estimate_form": "devis_%s"}
+FORM_IDS = {"status_form": "etat_%s", "estimate_form": "devis_%s", "incident_form": "incident_%s"}
 
 
 def _backoffice_page(request, ticket: Ticket, **forms):
@@ -413,9 +445,18 @@ def _backoffice_page(request, ticket: Ticket, **forms):
             initial={"delivered_on": timezone.localdate()}, auto_id="temps_%s"
         ),
         "time_spent": sum(event.minutes_spent for event in ticket.events.all()),
+        "incident_links": ticket.incident_links.all(),
+        "incident_form": _incident_form(ticket),
     }
     context.update(forms)
     return render(request, "support/backoffice_ticket.html", context)
+
+
+def _incident_form(ticket: Ticket, data=None):
+    incidents = selectors.incidents_linkable(ticket=ticket)
+    if data is None and not incidents.exists():
+        return None
+    return IncidentLinkForm(data, incidents=incidents, auto_id="incident_%s")
 
 
 def _staff_ticket(pk: int) -> Ticket:
@@ -444,6 +485,7 @@ def backoffice_ticket_action(request, pk: int, action: str):
         "fusionner": (MergeForm, "merge_form", _do_merge),
         "devis": (EstimateForm, "estimate_form", _do_estimate),
         "telemaintenance": (None, None, _do_consent),
+        "incident": (IncidentLinkForm, "incident_form", _do_incident),
     }
     if action not in handlers:
         raise Http404
@@ -516,6 +558,12 @@ def _do_estimate(request, ticket, data, now) -> str:
         now=now,
     )
     return "Devis d'intervention proposé au signataire."
+
+
+def _do_incident(request, ticket, data, now) -> str:
+    incident = data["incident"]
+    services.ticket_incident_link(ticket=ticket, incident=incident, author=request.user, now=now)
+    return f"Demande liée à l'incident « {incident.title} » : elle sera résolue à sa fin."
 
 
 def _do_consent(request, ticket, data, now) -> str:
@@ -598,6 +646,10 @@ def report_page(request):
             "month": f"{year:04d}-{month:02d}",
             "month_label": f"{month:02d}/{year}",
             "chart": report.chart(rows),
+            "availability": [
+                (a.service.name, report.minutes_label(a.interrupted_minutes))
+                for a in selectors.monthly_availability(year=year, month=month, now=timezone.now())
+            ],
         },
     )
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from support.report import duration_label
+from support.report import duration_label, minutes_label
 
 register = template.Library()
 
@@ -29,3 +29,9 @@ def kb(value: int) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def interrupted(value) -> str:
+    """Minutes a service was interrupted: « 1 h 30 », « 45 min », « — »."""
+    return minutes_label(value)

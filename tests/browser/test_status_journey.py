@@ -117,6 +117,17 @@ def test_staff_open_an_incident_the_agent_sees_it_staff_close_it(status_world, l
     expect(agent_page.get_by_text("Les boîtes ne répondent plus.")).to_be_visible()
     assert axe_violations(agent_page) == []
 
+    # Asking the support: the incident is shown, and the agent follows it instead (item 5)
+    nav.get_by_role("link", name="Assistance").click()
+    agent_page.get_by_role("link", name="Nouvelle demande").click()
+    incidents = agent_page.get_by_role("region", name="Un incident est en cours sur vos services")
+    expect(incidents).to_contain_text("Messagerie indisponible")
+    assert axe_violations(agent_page) == []
+    incidents.get_by_role("button", name="Suivre l'incident").click()
+    expect(
+        agent_page.get_by_text("Vous suivez l'incident « Messagerie indisponible »")
+    ).to_be_visible()
+
     staff_page.get_by_role("button", name="Clore l'incident").click()
     expect(staff_page.get_by_text("Incident clos.")).to_be_visible()
 

@@ -284,7 +284,7 @@ def test_report_page_and_csv(tenant, agent, technician, subscribed):
     assert "<svg" in page.content.decode()
     assert "Messagerie BlueMind 2 Go" in page_text(page)
     csv = client.get("/assistance/rapport.csv", {"mois": "2026-03"}).content.decode()
-    assert csv.splitlines()[1] == "Messagerie et stockage;Messagerie BlueMind 2 Go;1;0;40;;0;0;;"
+    assert csv.splitlines()[1] == "Messagerie et stockage;Messagerie BlueMind 2 Go;1;0;40;;0;0;;;;"
 
 
 def test_the_back_office_is_closed_to_members(tenant, agent, subscribed):
