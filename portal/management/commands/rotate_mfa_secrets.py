@@ -7,7 +7,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from portal.crypto import secret_rotate
+from portal.crypto import InvalidToken, secret_rotate
 
 # The encrypted fields of each kind of authenticator (allauth.mfa: TOTP key, recovery seed).
 ENCRYPTED_FIELDS = {
