@@ -20,18 +20,27 @@ class Command(BaseCommand):
     help = "Chiffre à nouveau les secrets de double authentification avec la clé la plus récente."
 
     def handle(self, *args, **options) -> None:
-        count = 0
+        count, unreadable = 0, 0
         with transaction.atomic():
             rows = Authenticator.objects.select_for_update().filter(type__in=list(ENCRYPTED_FIELDS))
             for authenticator in rows:
                 data = dict(authenticator.data)
-                for name in ENCRYPTED_FIELDS[authenticator.type]:
-                    if name in data:
-                        data[name] = secret_rotate(data[name])
-                codes = data.get("migrated_codes")
-                if codes is not None:
-                    data["migrated_codes"] = [secret_rotate(code) for code in codes]
+                try:
+                    for name in ENCRYPTED_FIELDS[authenticator.type]:
+                        if name in data:
+                            data[name] = secret_rotate(data[name])
+                    codes = data.get("migrated_codes")
+                    if codes is not None:
+                        data["migrated_codes"] = [secret_rotate(code) for code in codes]
+                except InvalidToken:
+                    unreadable += 1  # under a key no longer configured: left as it is
+                    continue
                 authenticator.data = data
                 authenticator.save(update_fields=["data"])
                 count += 1
         self.stdout.write(f"{count} secret(s) de double authentification chiffré(s) à nouveau.")
+        if unreadable:
+            self.stderr.write(
+                f"{unreadable} secret(s) illisible(s) avec les clés de MFA_ENCRYPTION_KEYS, "
+                "laissé(s) tel(s) quel(s) : remettez l'ancienne clé dans la liste et relancez."
+            )
