@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -51,7 +53,7 @@ def test_rotation_moves_every_secret_to_the_new_key(staff, settings):
     codes = RecoveryCodes.activate(staff).generate_codes()
 
     settings.MFA_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
-    call_command("rotate_mfa_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_mfa_secrets", stdout=io.StringIO(), stderr=io.StringIO())
     settings.MFA_ENCRYPTION_KEYS = [NEW_KEY]
 
     totp.instance.refresh_from_db()
@@ -75,7 +77,7 @@ def test_secrets_stored_in_clear_before_are_encrypted_by_the_command(staff):
     Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": secret})
     assert secret_decrypt(secret) == secret  # still readable until the command runs
 
-    call_command("rotate_mfa_secrets", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_mfa_secrets", stdout=io.StringIO(), stderr=io.StringIO())
 
     stored = Authenticator.objects.get(user=staff).data["secret"]
     assert stored != secret
