@@ -11,7 +11,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
-from accounts import services
+from accounts import projection, services
 from accounts.models import QuotaRequest, ServiceAccount
 from tests.conftest import host_of, page_text, sign_in
 
@@ -93,6 +93,9 @@ def test_the_functional_administrator_sees_accounts_seats_and_quota_answers(
         ServiceAccount.objects.filter(pk=bruno.pk).update(
             state="failed", failure_reason="annuaire injoignable"
         )
+        # Written behind the services' back: the syndicate's projection is brought up to date
+        # as the nightly reconciliation would.
+        projection.reconcile_here(collectivite=tenant)
     client.post(f"/comptes-de-service/{anne.pk}/quota/", {"extra_gb": "2", "reason": "Archives"})
 
     home = page_text(client.get("/"))
