@@ -350,10 +350,13 @@ def tenant_work(
     badges = {
         "requests": counts.get("quotes_to_sign", 0) + counts.get("framework_to_sign", 0),
         "contracts": counts.get("renewals", 0),
-        "accounts": counts.get("accounts_attention", 0)
-        + counts.get("accounts_full", 0)
-        + counts.get("quota_requests", 0),
     }
+    if Role.FUNCTIONAL_ADMIN in roles:  # the only ones whose navigation shows "Comptes"
+        badges["accounts"] = (
+            counts.get("accounts_attention", 0)
+            + counts.get("accounts_full", 0)
+            + counts.get("quota_requests", 0)
+        )
     return WorkQueues(tuple(queues), tuple(gauges), badges)
 
 
@@ -483,6 +486,75 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             "",
             _("Aucun référent en attente de formation."),
         ),
+        *_assistance_and_membership_queues(),
+    ]
+
+
+def _assistance_and_membership_queues() -> list[Queue]:
+    """What the apps merged after the first queues add to the syndicate's day: support
+    requests nobody has taken (issue 12), notices to take into account (L3, issue 15) and
+    training sessions flagged as too small (F2, issue 14). One query each."""
+    from lifecycle import selectors as lifecycle_selectors
+    from support.models import Priority, Ticket
+    from support.models import Status as TicketStatus
+    from trainings.models import Session
+
+    tickets = [
+        QueueItem(
+            _("%(number)s %(subject)s %(of)s")
+            % {"number": t.number, "subject": t.subject, "of": of_name(t.collectivite.name)},
+            reverse("support_backoffice_ticket", args=[t.pk]),
+            _("ouverte le %(date)s") % {"date": _d(t.opened_at)},
+            urgent=t.priority == Priority.BLOCKING,
+        )
+        for t in Ticket.objects.filter(status=TicketStatus.NEW, assignee__isnull=True)
+        .select_related("collectivite")
+        .order_by("opened_at", "id")
+    ]
+    notices = [
+        QueueItem(
+            n.summary,
+            reverse("lifecycle_notices"),
+            _("le %(date)s") % {"date": _d(n.created_at)},
+        )
+        for n in lifecycle_selectors.notices_pending().order_by("created_at", "id")
+    ]
+    sessions = [
+        QueueItem(
+            str(s),
+            reverse("trainings_backoffice_session", args=[s.pk]),
+            _("signalée le %(date)s : moins d'inscrits que le minimum")
+            % {"date": _d(s.undersized_flagged_on)},
+            urgent=True,
+        )
+        for s in Session.objects.filter(
+            undersized_flagged_on__isnull=False, status=Session.Status.PLANNED
+        )
+        .select_related("training")
+        .order_by("starts_at", "id")
+    ]
+    return [
+        _queue(
+            "support_new",
+            _("Demandes d'assistance à prendre"),
+            tickets,
+            reverse("support_queue"),
+            _("Aucune demande d'assistance en attente."),
+        ),
+        _queue(
+            "notices",
+            _("Avis des collectivités à prendre en compte"),
+            notices,
+            reverse("lifecycle_notices"),
+            _("Aucun avis en attente."),
+        ),
+        _queue(
+            "sessions_undersized",
+            _("Sessions de formation trop peu remplies"),
+            sessions,
+            reverse("trainings_backoffice"),
+            _("Aucune session sous le minimum."),
+        ),
     ]
 
 
@@ -579,7 +651,29 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             reverse("billing_exports"),
             _("Aucun export récent."),
         ),
+        _queue(
+            "suspensions_to_decide",
+            _("Suspensions pour impayé à décider"),
+            [
+                QueueItem(
+                    _("%(name)s — facture %(number)s")
+                    % {"name": s.collectivite.name, "number": s.invoice.number},
+                    reverse("lifecycle_suspensions"),
+                    _("proposée le %(date)s") % {"date": _d(s.proposed_on)},
+                    urgent=True,
+                )
+                for s in _suspensions_to_decide()
+            ],
+            reverse("lifecycle_suspensions"),
+            _("Aucune suspension à décider."),
+        ),
     ]
+
+
+def _suspensions_to_decide():
+    from lifecycle import selectors as lifecycle_selectors  # L2, issue 15
+
+    return lifecycle_selectors.suspensions_to_decide()
 
 
 def backoffice_work(*, admin: bool, finance: bool, today: date, now: datetime) -> WorkQueues:
@@ -596,5 +690,6 @@ def backoffice_work(*, admin: bool, finance: bool, today: date, now: datetime) -
         "quota_queue": counts.get("quota_requests", 0),
         "invoices": counts.get("invoices_overdue", 0) + counts.get("payments_to_record", 0),
         "billing": counts.get("runs_failed", 0) + counts.get("exports_ready", 0),
+        "support": counts.get("support_new", 0),
     }
     return WorkQueues(tuple(queues), (), badges)

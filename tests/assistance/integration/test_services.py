@@ -129,3 +129,21 @@ def test_mails_from_strangers_and_twice_read_mails(
     assert mail.mailbox_fetch(now=NOW) == {"duplicate": 1}
     assert ticket.events.filter(via_email=True).count() == 1
     assert settings.SUPPORT_IMAP_HOST == "127.0.0.1"
+
+
+def test_a_request_nobody_took_waits_on_the_syndicates_home(tenant, agent, channels, staff_admin):
+    from django.test import Client
+
+    from tests.conftest import page_text, sign_in
+
+    ticket = _open(tenant, agent, subject="Messagerie bloquée", priority="blocking")
+    site = sign_in(Client(HTTP_HOST=settings.BASE_DOMAIN), staff_admin)
+
+    home = page_text(site.get("/"))
+
+    assert 'Demandes d\'assistance à prendre <span class="count">1</span>' in home
+    assert f"{ticket.number} Messagerie bloquée de la commune de Test" in home
+    ticket.assignee = staff_admin
+    ticket.save(update_fields=["assignee"])
+    home = page_text(site.get("/"))
+    assert "Aucune demande d'assistance en attente." in home

@@ -153,11 +153,11 @@ def test_control_the_lock_count_sees_a_read_over_every_schema(tenant):
 MAX_QUERIES = 12
 # Known to exceed it (left to do in issue 17, tracked here so that nothing else may): the
 # home pages and their badges compute one query per work queue of each role the person holds
-# (issue 10); the accounts page checks a running suspension (issue 15). Constant in rows all
+# (issue 10, then support, notices and trainings); the accounts page checks a running suspension (issue 15). Constant in rows all
 # the same (asserted below and in tests/workqueues).
 OVER_BUDGET = {
-    "backoffice /": 16,
-    "backoffice /a-faire/compteurs/": 16,
+    "backoffice /": 19,
+    "backoffice /a-faire/compteurs/": 19,
     "site /": 17,
     "site /a-faire/compteurs/": 17,
     "site /comptes-de-service/": 13,
