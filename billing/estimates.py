@@ -265,9 +265,7 @@ def impact(members: Sequence[Member]) -> Impact:
                     member.last_year_by_offer.get(offer, ZERO),
                 )
             )
-    per_member = [
-        (m.name, m.current.total_ht, m.proposed.total_ht, m.last_year) for m in members
-    ]
+    per_member = [(m.name, m.current.total_ht, m.proposed.total_ht, m.last_year) for m in members]
     total = ImpactRow(
         "Total",
         sum((m.current.total_ht for m in members), ZERO),
@@ -276,7 +274,9 @@ def impact(members: Sequence[Member]) -> Impact:
     )
     return Impact(
         by_collectivite=_grouped(per_member),
-        by_strate=_grouped((m.strate, c, p, last) for m, (_, c, p, last) in zip(members, per_member, strict=True)),
+        by_strate=_grouped(
+            (m.strate, c, p, last) for m, (_, c, p, last) in zip(members, per_member, strict=True)
+        ),
         by_offer=_grouped(offers),
         total=total,
     )

@@ -35,14 +35,44 @@ S2027 = _schedule("2027", date(2027, 1, 1), mail="26.40", forfait="330.00")
     ("_case", "activated_on", "ends_on", "year", "expected"),
     [
         ("renewed_in_march", date(2026, 3, 17), None, 2027, [(date(2027, 3, 1), date(2028, 3, 1))]),
-        ("first_year_not_in_N1", date(2027, 5, 2), None, 2027, [(date(2027, 5, 1), date(2028, 5, 1))]),
+        (
+            "first_year_not_in_N1",
+            date(2027, 5, 2),
+            None,
+            2027,
+            [(date(2027, 5, 1), date(2028, 5, 1))],
+        ),
         ("activated_after_N1", date(2028, 2, 1), None, 2027, []),
-        ("january_anniversary", date(2026, 1, 31), None, 2027, [(date(2027, 1, 1), date(2028, 1, 1))]),
-        ("december_anniversary", date(2025, 12, 31), None, 2027, [(date(2027, 12, 1), date(2028, 12, 1))]),
-        ("leap_day_activation", date(2024, 2, 29), None, 2027, [(date(2027, 2, 1), date(2028, 2, 1))]),
+        (
+            "january_anniversary",
+            date(2026, 1, 31),
+            None,
+            2027,
+            [(date(2027, 1, 1), date(2028, 1, 1))],
+        ),
+        (
+            "december_anniversary",
+            date(2025, 12, 31),
+            None,
+            2027,
+            [(date(2027, 12, 1), date(2028, 12, 1))],
+        ),
+        (
+            "leap_day_activation",
+            date(2024, 2, 29),
+            None,
+            2027,
+            [(date(2027, 2, 1), date(2028, 2, 1))],
+        ),
         ("terminated_at_anniversary", date(2026, 3, 17), date(2027, 3, 1), 2027, []),
         ("terminated_before_anniversary", date(2026, 3, 17), date(2027, 2, 1), 2027, []),
-        ("terminated_inside_year", date(2026, 1, 5), date(2027, 2, 1), 2027, [(date(2027, 1, 1), date(2028, 1, 1))]),
+        (
+            "terminated_inside_year",
+            date(2026, 1, 5),
+            date(2027, 2, 1),
+            2027,
+            [(date(2027, 1, 1), date(2028, 1, 1))],
+        ),
     ],
 )
 def test_years_starting_in(_case, activated_on, ends_on, year, expected):
@@ -56,10 +86,30 @@ def test_years_starting_in(_case, activated_on, ends_on, year, expected):
     ("_case", "changes", "day", "expected"),
     [
         ("no_change", (), date(2027, 3, 1), D("10")),
-        ("pending_reduction_on_the_day", ((D("-2"), date(2027, 3, 1), False),), date(2027, 3, 1), D("8")),
-        ("pending_reduction_after", ((D("-2"), date(2027, 4, 1), False),), date(2027, 3, 1), D("10")),
-        ("addition_before_renewed", ((D("3"), date(2026, 9, 10), True),), date(2027, 3, 1), D("10")),
-        ("addition_after_billed_apart", ((D("3"), date(2027, 4, 10), True),), date(2027, 3, 1), D("7")),
+        (
+            "pending_reduction_on_the_day",
+            ((D("-2"), date(2027, 3, 1), False),),
+            date(2027, 3, 1),
+            D("8"),
+        ),
+        (
+            "pending_reduction_after",
+            ((D("-2"), date(2027, 4, 1), False),),
+            date(2027, 3, 1),
+            D("10"),
+        ),
+        (
+            "addition_before_renewed",
+            ((D("3"), date(2026, 9, 10), True),),
+            date(2027, 3, 1),
+            D("10"),
+        ),
+        (
+            "addition_after_billed_apart",
+            ((D("3"), date(2027, 4, 10), True),),
+            date(2027, 3, 1),
+            D("7"),
+        ),
     ],
 )
 def test_quantity_on(_case, changes, day, expected):
@@ -89,17 +139,50 @@ def _holding(pk, offer, activated_on, quantity, ends_on=None, changes=()):
 @pytest.mark.parametrize(
     ("_case", "holding", "schedules", "months", "amount"),
     [
-        ("full_year_new_schedule", _holding(1, "mail", date(2026, 3, 17), "10"), [S2026, S2027], 12, D("264.00")),
-        ("full_year_old_schedule", _holding(1, "mail", date(2026, 3, 17), "10"), [S2026], 12, D("240.00")),
+        (
+            "full_year_new_schedule",
+            _holding(1, "mail", date(2026, 3, 17), "10"),
+            [S2026, S2027],
+            12,
+            D("264.00"),
+        ),
+        (
+            "full_year_old_schedule",
+            _holding(1, "mail", date(2026, 3, 17), "10"),
+            [S2026],
+            12,
+            D("240.00"),
+        ),
         # B2: a termination effective 01/02/2027 leaves one month of the year from 01/01/2027.
-        ("prorated_one_month", _holding(2, "forfait", date(2026, 1, 20), "1", date(2027, 2, 1)), [S2026, S2027], 1, D("27.50")),
-        ("prorated_rounding_half_up", _holding(3, "mail", date(2026, 1, 20), "7", date(2027, 6, 1)), [S2026, S2027], 5, D("77.00")),
-        ("first_free_visio", _holding(4, "visio", date(2026, 4, 2), "3"), [S2026, S2027], 12, D("120.00")),
+        (
+            "prorated_one_month",
+            _holding(2, "forfait", date(2026, 1, 20), "1", date(2027, 2, 1)),
+            [S2026, S2027],
+            1,
+            D("27.50"),
+        ),
+        (
+            "prorated_rounding_half_up",
+            _holding(3, "mail", date(2026, 1, 20), "7", date(2027, 6, 1)),
+            [S2026, S2027],
+            5,
+            D("77.00"),
+        ),
+        (
+            "first_free_visio",
+            _holding(4, "visio", date(2026, 4, 2), "3"),
+            [S2026, S2027],
+            12,
+            D("120.00"),
+        ),
     ],
 )
 def test_estimate_line(_case, holding, schedules, months, amount):
     result = estimates.estimate(
-        holdings=[holding], strate="1000-1999", year=2027, schedules=schedules,
+        holdings=[holding],
+        strate="1000-1999",
+        year=2027,
+        schedules=schedules,
         today=date(2026, 11, 16),
     )
     [line] = result.lines
@@ -110,7 +193,10 @@ def test_estimate_line(_case, holding, schedules, months, amount):
 def test_a_draft_first_wins_the_tie_and_an_unpriced_offer_is_a_problem():
     draft = _schedule("projet", date(2027, 1, 1), mail="30.00")
     result = estimates.estimate(
-        holdings=[_holding(1, "mail", date(2026, 3, 17), "10"), _holding(2, "forfait", date(2026, 5, 4), "1")],
+        holdings=[
+            _holding(1, "mail", date(2026, 3, 17), "10"),
+            _holding(2, "forfait", date(2026, 5, 4), "1"),
+        ],
         strate="1000-1999",
         year=2027,
         schedules=[draft, S2026, S2027],
@@ -134,20 +220,32 @@ def test_notice_deadline(_case, today, expected):
 
 
 def test_first_year_has_no_notice_deadline():
-    assert estimates.notice_deadline_for(date(2027, 3, 17), date(2027, 3, 1), date(2026, 11, 16)) is None
+    assert (
+        estimates.notice_deadline_for(date(2027, 3, 17), date(2027, 3, 1), date(2026, 11, 16))
+        is None
+    )
 
 
 def test_impact_groupings_each_sum_to_the_change():
     members = []
-    for name, strate, mail in [("A", "moins-250", "10"), ("B", "1000-1999", "25"), ("C", "1000-1999", "4")]:
-        holdings = [_holding(1, "mail", date(2026, 3, 17), mail), _holding(2, "visio", date(2026, 8, 3), "2")]
+    for name, strate, mail in [
+        ("A", "moins-250", "10"),
+        ("B", "1000-1999", "25"),
+        ("C", "1000-1999", "4"),
+    ]:
+        holdings = [
+            _holding(1, "mail", date(2026, 3, 17), mail),
+            _holding(2, "visio", date(2026, 8, 3), "2"),
+        ]
         kwargs = {"holdings": holdings, "strate": strate, "year": 2027, "today": date(2026, 11, 16)}
         members.append(
             estimates.Member(
                 name=name,
                 strate=strate,
                 current=estimates.estimate(schedules=[S2026, S2027], **kwargs),
-                proposed=estimates.estimate(schedules=[_schedule("p", date(2027, 1, 1), mail="27.13"), S2026], **kwargs),
+                proposed=estimates.estimate(
+                    schedules=[_schedule("p", date(2027, 1, 1), mail="27.13"), S2026], **kwargs
+                ),
                 last_year=D("100.00"),
                 last_year_by_offer={"Messagerie": D("100.00")},
             )
