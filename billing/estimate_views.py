@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from billing import estimate_selectors, spending_chart
 from billing.estimate_documents import estimate_pdf, offer_groups
-from catalogue.models import TariffSchedule
 from billing.views import reads_billing
+from catalogue.models import TariffSchedule
 from portal.access import member_required, staff_required
 
 
