@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from billing import domain
@@ -74,6 +74,11 @@ class EstimateLine:
     @property
     def vat_amount(self) -> Decimal:
         return domain.money(self.amount * self.vat_rate) if self.vat_rate is not None else ZERO
+
+    @property
+    def last_day(self) -> date:
+        """The last day covered (inclusive), as people read a period."""
+        return self.period_end - timedelta(days=1)
 
     @property
     def is_prorated(self) -> bool:

@@ -77,7 +77,7 @@ def test_the_collectivite_reads_its_estimate_and_spending(customer, make_member)
         invoices = page_text(client.get("/factures/"))
     assert "Estimation 2027 de vos dépenses auprès du syndicat" in text
     assert f"Total estimé : <strong>264,00{NB}€ TTC</strong>" in text
-    assert "01/03/2027 → 01/03/2028" in text
+    assert "01/03/2027 → 29/02/2028" in text
     assert "31/12/2026" in text  # the last day to give notice
     assert 'class="bar-invoiced"' in text
     assert 'class="bar-estimated"' in text
