@@ -32,16 +32,6 @@ SHOTS = os.environ.get("ESTIMATE_SCREENSHOTS", "")
 
 
 @pytest.fixture
-def page(browser):
-    # axe-core is injected as an inline script, which the site's CSP refuses (as it should).
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def budget(django_db_setup, django_db_blocker):
     secret = generate_totp_secret()
     with django_db_blocker.unblock():
