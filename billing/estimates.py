@@ -70,6 +70,8 @@ class EstimateLine:
     schedule: str
     invoice_expected_on: date
     notice_deadline: date | None  # last day to give notice so that this year is not renewed
+    # the next termination still possible from today (S3): its last day and the end it gives
+    next_notice: tuple[date, date] | None = None
 
     @property
     def vat_amount(self) -> Decimal:
@@ -202,6 +204,7 @@ def estimate(
                     # B1: the monthly run of a year's first day (a first of month) invoices it.
                     invoice_expected_on=start,
                     notice_deadline=notice_deadline_for(holding.activated_on, start, today),
+                    next_notice=rules.notice_deadline(holding.activated_on, today),
                 )
             )
     lines.sort(key=lambda line: (line.year_start, line.offer_name, line.subscription_id))

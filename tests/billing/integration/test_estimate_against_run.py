@@ -131,6 +131,7 @@ def test_estimate_of_next_year_equals_what_the_runs_invoice(catalogue, tenant, o
     assert estimate.problems == ()
     [mail_line] = [line for line in estimate.lines if line.offer == "mail"]
     assert mail_line.notice_deadline == date(2026, 12, 31)
+    assert mail_line.next_notice == (date(2026, 12, 31), date(2027, 3, 1))
     assert quota.pk in {line.subscription_id for line in estimate.lines}
 
     # A year later: the renewal job and the monthly runs of 2027, each on its first day.

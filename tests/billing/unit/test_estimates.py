@@ -11,6 +11,7 @@ import pytest
 
 from billing import estimates
 from catalogue import domain as pricing
+from contracts import rules
 
 D = Decimal
 
@@ -187,6 +188,7 @@ def test_estimate_line(_case, holding, schedules, months, amount):
     )
     [line] = result.lines
     assert (line.months, line.amount) == (months, amount)
+    assert line.next_notice == rules.notice_deadline(holding.activated_on, date(2026, 11, 16))
     assert result.total_ttc == amount  # outside VAT
 
 
