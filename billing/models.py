@@ -381,3 +381,23 @@ class PaymentImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class EstimateNotice(models.Model):
+    """The autumn e-mail of a collectivité's budget estimate (issue 16): once per budget year,
+    by this constraint, however often the beat job runs."""
+
+    collectivite = models.ForeignKey(
+        "portal.Collectivite", on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveIntegerField()  # the budget year estimated
+    total_ttc = models.DecimalField(max_digits=12, decimal_places=2)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collectivite", "year"], name="estimate_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Estimation {self.year} — {self.collectivite}"

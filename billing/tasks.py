@@ -132,3 +132,11 @@ def payments_import_task(job_id: int) -> str:
     from billing import services
 
     return services.payments_import_run(job_id).status
+
+
+@shared_task
+def send_estimate_notices() -> int:
+    """Daily (beat): from the syndicate's autumn day, e-mail next year's estimate, once."""
+    from billing import estimate_services
+
+    return estimate_services.estimate_notices_run(today=timezone.localdate())

@@ -34,6 +34,10 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.monthly_billing_run",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    "billing-estimate-notices": {
+        "task": "billing.tasks.send_estimate_notices",
+        "schedule": crontab(minute=0, hour=9),
+    },
     # Issue 18: tasks recorded while the broker was away are sent when it is back.
     "outbox-sweep": {
         "task": "portal.tasks.outbox_sweep",

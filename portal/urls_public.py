@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from accounts import views as account_views
+from billing import estimate_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
@@ -157,6 +158,8 @@ urlpatterns = [
         name="quote_backoffice_document",
     ),
     path("facturation/", billing_views.billing_runs, name="billing_runs"),
+    path("facturation/budget/", estimate_views.spending_backoffice, name="billing_spending"),
+    path("tarifs/<int:pk>/impact/", estimate_views.draft_impact, name="billing_draft_impact"),
     path("facturation/exports/", billing_views.exports, name="billing_exports"),
     path(
         "factures/paiements/import/", billing_views.payments_import, name="billing_payments_import"

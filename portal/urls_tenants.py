@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from accounts import views as account_views
+from billing import estimate_views
 from billing import views as billing_views
 from catalogue import views as catalogue_views
 from contracts import views as contract_views
@@ -84,6 +85,8 @@ urlpatterns = [
     path(
         "factures/engagement/", billing_views.engagement_number_give, name="engagement_number_give"
     ),
+    path("budget/", estimate_views.estimate_page, name="estimate"),
+    path("budget/estimation.pdf", estimate_views.estimate_document, name="estimate_pdf"),
     path("factures/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
     path("avoirs/<int:pk>/pdf/", billing_views.credit_note_pdf, name="credit_note_pdf"),
     path("formations/", training_views.tenant_trainings, name="tenant_trainings"),

@@ -257,6 +257,9 @@ DEFAULT_FROM_EMAIL = env(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Budget estimate (issue 16): the day each autumn (MM-DD) it is e-mailed to the members.
+ESTIMATE_NOTICE_DATE = env("ESTIMATE_NOTICE_DATE", "10-15")
+
 # Assistance (support app): replies go to the support mailbox, read back over IMAP by a beat job.
 SUPPORT_MAILBOX_ADDRESS = env("SUPPORT_MAILBOX_ADDRESS", "")
 SUPPORT_MAIL_DOMAIN = env("SUPPORT_MAIL_DOMAIN", "")  # Message-ID domain; BASE_DOMAIN if empty
