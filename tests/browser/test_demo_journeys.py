@@ -1,0 +1,110 @@
+"""The README's journeys on the data of `load_demo`, in a real browser, with the clock frozen
+on a day of January and a day of November (issue 10, "Done when"): each role's home page
+shows the right to-do and count at each step, and no page visited has a serious or critical
+axe-core violation (at 1280 px, and a subset at 360 px), a duplicate id or a
+Content-Security-Policy violation (the `page` fixture).
+
+The demo runs on its own database and server process (tests/browser/demo_site.py); the
+tests of this module run in order, each journey starting from where the previous one left
+the demo.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import axe_violations
+from tests.browser.demo_site import DEMO_PASSWORD, demo_site, migrated_template
+
+pytestmark = pytest.mark.browser
+
+# a Thursday in January and a Tuesday in November, at 10:00 in Paris
+DAYS = ("2027-01-14T10:00:00+01:00", "2025-11-18T10:00:00+01:00")
+NARROW = 360
+
+
+@pytest.fixture(scope="session")
+def demo_template():
+    from tests.browser.demo_site import drop_database
+
+    name = migrated_template()
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture(scope="module", params=DAYS, ids=("janvier", "novembre"))
+def demo(request, demo_template):
+    with demo_site(demo_template, request.param) as site:
+        yield site
+
+
+def check(page, where: str, *, narrow: bool = False) -> None:
+    """No serious or critical axe-core violation at 1280 px (and at 360 px when asked)."""
+    assert axe_violations(page) == [], f"{where} (1280 px)"
+    if narrow:
+        page.set_viewport_size({"width": NARROW, "height": 740})
+        assert axe_violations(page) == [], f"{where} ({NARROW} px)"
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def sign_in(page, demo, slug: str | None, email: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(demo.url(slug, "/comptes/login/"))
+    page.get_by_label("Courriel").fill(email)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    if slug is None:
+        page.wait_for_url("**/comptes/2fa/authenticate/")
+        page.get_by_label("Code").fill(demo.totp_code())
+        page.get_by_role("button", name="Connexion").click()
+    page.get_by_role("heading", name="À faire", exact=False).first.wait_for()
+
+
+def queue_count(page, key: str) -> int:
+    """The count a home page shows for one of its work queues (0 when the queue is absent)."""
+    heading = page.locator(f"#file-{key}")
+    if not heading.count():
+        return 0
+    return int(heading.locator(".count").inner_text())
+
+
+def test_signatory_accepts_the_waiting_quote(demo, page):
+    sign_in(page, demo, "val-de-saire", "maire@val-de-saire.demo")
+    assert queue_count(page, "quotes_to_sign") == 1
+    check(page, "accueil du signataire", narrow=True)
+    page.locator("#file-quotes_to_sign").locator("xpath=..").get_by_role("link").first.click()
+    page.get_by_role("heading", name="Accepter le devis").wait_for()
+    check(page, "devis à signer", narrow=True)
+    page.get_by_label("Numéro de bon de commande ou d'engagement").fill("ENG-DEMO-001")
+    page.get_by_label("J'ai lu le devis et ses annexes", exact=False).check()
+    framework = page.get_by_label("J'accepte la convention cadre")
+    if framework.count():
+        framework.check()
+    page.get_by_role("button", name="Accepter le devis").click()
+    expect(page.get_by_text("ENG-DEMO-001").first).to_be_visible()
+    check(page, "devis accepté")
+    page.goto(demo.url("val-de-saire"))
+    assert queue_count(page, "quotes_to_sign") == 0
+
+
+def test_syndicate_approves_and_activates_in_one_action(demo, page):
+    sign_in(page, demo, None, "admin@numerique-demo.fr")
+    assert queue_count(page, "quotes_to_approve") == 1
+    check(page, "accueil du syndicat", narrow=True)
+    page.locator("#file-quotes_to_approve").locator("xpath=..").get_by_role("link").first.click()
+    page.get_by_role("button", name="Approuver le devis").click()
+    page.get_by_role("button", name="Tout activer").wait_for()
+    check(page, "devis approuvé", narrow=True)
+    page.goto(demo.url(None))
+    assert queue_count(page, "quotes_to_approve") == 0
+    assert queue_count(page, "lines_to_activate") == 2
+    page.locator("#file-lines_to_activate").locator("xpath=..").get_by_role("link").first.click()
+    page.get_by_role("button", name="Tout activer").click()
+    expect(page.get_by_role("button", name="Tout activer")).to_have_count(0)
+    expect(page.get_by_text(re.compile("activée?s? le", re.I)).first).to_be_visible()
+    check(page, "lignes activées")
+    page.goto(demo.url(None))
+    assert queue_count(page, "lines_to_activate") == 0
