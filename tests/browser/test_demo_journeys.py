@@ -108,3 +108,85 @@ def test_syndicate_approves_and_activates_in_one_action(demo, page):
     check(page, "lignes activées")
     page.goto(demo.url(None))
     assert queue_count(page, "lines_to_activate") == 0
+
+
+def first_item(page, key: str) -> None:
+    """Follows the first (oldest) link of a home page's work queue."""
+    page.locator(f"#file-{key}").locator("xpath=..").get_by_role("link").first.click()
+
+
+NEEDS = "Deux salles pour le conseil municipal et les commissions"
+
+
+def test_agent_request_keeps_its_needs_to_the_syndicate_quote(demo, page):
+    sign_in(page, demo, "val-de-saire", "agent@val-de-saire.demo")
+    before = queue_count(page, "my_requests")
+    check(page, "accueil de l'agent", narrow=True)
+    page.goto(demo.url("val-de-saire", "/catalogue/visio-bigbluebutton/"))
+    page.get_by_role("complementary").get_by_label("Quantité").fill("2")
+    page.get_by_role("button", name="Ajouter à ma demande").click()
+    page.get_by_role("heading", name="Ma demande en cours").wait_for()
+    page.get_by_label("Précisions (services par utilisateur, quotas, assistance…)").fill(NEEDS)
+    check(page, "demande en cours", narrow=True)
+    # the needs typed and the button that sends are one form: nothing typed is lost
+    page.get_by_role("button", name="Transmettre au syndicat").click()
+    expect(page.get_by_text("transmise", exact=False).first).to_be_visible()
+    page.goto(demo.url("val-de-saire"))
+    assert queue_count(page, "my_requests") == before + 1
+
+    page.context.clear_cookies()
+    sign_in(page, demo, None, "admin@numerique-demo.fr")
+    assert queue_count(page, "requests_to_quote") == 1
+    first_item(page, "requests_to_quote")
+    expect(page.get_by_text(NEEDS)).to_be_visible()
+    check(page, "demande à chiffrer", narrow=True)
+    page.get_by_role("button", name="Établir le devis").click()
+    page.get_by_role("button", name="Envoyer").wait_for()
+    check(page, "devis en préparation")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_text("valable jusqu'au", exact=False).first.wait_for()
+    # the quote leads back to the request, whose needs the syndicate quoted from
+    page.get_by_role("link", name=re.compile(r"Demande n° \d+")).first.click()
+    expect(page.get_by_text(NEEDS)).to_be_visible()
+    page.goto(demo.url(None))
+    assert queue_count(page, "requests_to_quote") == 0
+
+
+def test_functional_admin_invites_a_signatory_who_signs(demo, page):
+    sign_in(page, demo, "val-de-saire", "admin@val-de-saire.demo")
+    check(page, "accueil de l'administrateur fonctionnel", narrow=True)
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Personnes et rôles"
+    ).click()
+    page.get_by_role("heading", name="Personnes et rôles").wait_for()
+    check(page, "personnes et rôles", narrow=True)
+    page.get_by_label("Adresse électronique").fill("adjointe@val-de-saire.demo")
+    page.get_by_label("Nom complet").fill("Élodie Adjointe")
+    page.get_by_role("group", name="Rôles (obligatoire)").get_by_label("Signataire").check()
+    page.get_by_role("button", name="Envoyer l'invitation", exact=True).click()
+    expect(page.get_by_text("Invitation envoyée à adjointe@val-de-saire.demo")).to_be_visible()
+    check(page, "invitation envoyée")
+
+    [message] = [m for m in demo.mails() if m["To"] == "adjointe@val-de-saire.demo"]
+    part = message.get_payload(0) if message.is_multipart() else message
+    body = part.get_payload(decode=True).decode("utf-8", errors="replace")  # the link is ASCII
+    url = re.search(r"http://\S+/invitation/\S+/", body).group(0)
+    page.context.clear_cookies()
+    page.goto(url.replace("portail.localhost/", f"portail.localhost:{demo.port}/"))
+    check(page, "invitation", narrow=True)
+    page.get_by_label("Nom complet").fill("Élodie Adjointe")
+    page.locator("#id_password1").fill(DEMO_PASSWORD)
+    page.locator("#id_password2").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Accepter l'invitation").click()
+    expect(page.get_by_role("heading", name="Bienvenue sur le portail")).to_be_visible()
+    page.goto(demo.url("val-de-saire"))
+    # the quote the syndicate made from the agent's request waits for her
+    assert queue_count(page, "quotes_to_sign") == 1
+    first_item(page, "quotes_to_sign")
+    page.get_by_label("Numéro de bon de commande ou d'engagement").fill("ENG-DEMO-002")
+    page.get_by_label("J'ai lu le devis et ses annexes", exact=False).check()
+    page.get_by_role("button", name="Accepter le devis").click()
+    expect(page.get_by_text("ENG-DEMO-002").first).to_be_visible()
+    page.goto(demo.url("val-de-saire"))
+    assert queue_count(page, "quotes_to_sign") == 0
