@@ -20,3 +20,4 @@ EMAIL_FILE_PATH = os.environ.get("PORTAL_JOURNEY_MAIL_DIR") or str(
 )
 # Tasks run inline (provisioning, billing, PDFs): the journey needs no worker.
 CELERY_TASK_ALWAYS_EAGER = True
+PORTAL_PORT = os.environ.get("PORTAL_PORT", "")  # the test server's: links between sites

@@ -69,7 +69,9 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def journey_env(db_name: str, *, frozen_at: str = "", mail_dir: str = "") -> dict[str, str]:
+def journey_env(
+    db_name: str, *, frozen_at: str = "", mail_dir: str = "", port: int | None = None
+) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": JOURNEY_SETTINGS,
@@ -79,6 +81,7 @@ def journey_env(db_name: str, *, frozen_at: str = "", mail_dir: str = "") -> dic
         "CACHE_KEY_PREFIX": f"{os.environ.get('CACHE_KEY_PREFIX', 'portail-test')}-{db_name}",
         "PORTAL_FROZEN_AT": frozen_at,
         "PORTAL_JOURNEY_MAIL_DIR": mail_dir,
+        "PORTAL_PORT": str(port or ""),  # the links between sites and in e-mails
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
@@ -157,9 +160,9 @@ def demo_site(template: str, frozen_at: str):
     name = database_name(frozen_at[:10].replace("-", ""))
     create_database(name, template=template)
     with tempfile.TemporaryDirectory(prefix="portail-journey-mail-") as mail_dir:
-        env = journey_env(name, frozen_at=frozen_at, mail_dir=mail_dir)
-        manage(env, "load_demo", "--force")
         port = _free_port()
+        env = journey_env(name, frozen_at=frozen_at, mail_dir=mail_dir, port=port)
+        manage(env, "load_demo", "--force")
         log = open(Path(mail_dir).parent / f"portail-journey-{port}.log", "w")  # noqa: SIM115
         server = subprocess.Popen(  # noqa: S603
             [

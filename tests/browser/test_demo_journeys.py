@@ -190,3 +190,91 @@ def test_functional_admin_invites_a_signatory_who_signs(demo, page):
     expect(page.get_by_text("ENG-DEMO-002").first).to_be_visible()
     page.goto(demo.url("val-de-saire"))
     assert queue_count(page, "quotes_to_sign") == 0
+
+
+def test_finance_bills_the_three_collectivites_records_credits_and_exports(demo, page):
+    today, year = demo.frozen_at[:10], demo.frozen_at[:4]
+    sign_in(page, demo, None, "finances@numerique-demo.fr")
+    assert queue_count(page, "payments_to_record") == 0
+    check(page, "accueil des finances", narrow=True)
+    page.goto(demo.url(None, "/facturation/"))
+    check(page, "facturation", narrow=True)
+    page.get_by_label("Date de facturation").fill(today)
+    page.get_by_role("button", name="Lancer").click()
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "100")
+    expect(page.get_by_text("3 factures émises")).to_be_visible()
+    check(page, "campagne terminée")
+    page.goto(demo.url(None))
+    assert queue_count(page, "payments_to_record") == 3
+    queue = page.locator("#file-payments_to_record").locator("xpath=..")
+    for name in ("Brévands-sur-Vire", "Val-de-Saire", "Bocage"):
+        expect(queue.get_by_role("link", name=re.compile(name))).to_have_count(1)
+
+    first_item(page, "payments_to_record")
+    page.get_by_role("heading", name="Enregistrer un paiement").wait_for()
+    check(page, "facture", narrow=True)
+    page.get_by_label("Date du mandat").fill(today)
+    page.get_by_label("Référence du mandat").fill("MANDAT-DEMO-1")
+    page.get_by_label("Montant payé (€)").fill("10,00")
+    page.get_by_role("button", name="Enregistrer le paiement").click()
+    expect(page.get_by_role("rowheader", name="MANDAT-DEMO-1")).to_be_visible()
+    page.get_by_label("Créditer tout ce qui reste sur la facture", exact=False).check()
+    page.get_by_label("Motif de l'avoir").fill("Geste du comité syndical")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Émettre l'avoir").click()
+    expect(page.get_by_role("cell", name="Geste du comité syndical", exact=True)).to_be_visible()
+    check(page, "facture payée et créditée")
+    page.goto(demo.url(None))
+    assert queue_count(page, "payments_to_record") == 2  # paid, then credited: settled
+
+    page.goto(demo.url(None, "/facturation/exports/"))
+    page.get_by_label("Année").fill(year)
+    page.get_by_role("button", name="Préparer l'export").click()
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "100")
+    check(page, "export prêt", narrow=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name=f"Télécharger factures-{year}.xlsx").click()
+    assert download.value.suggested_filename == f"factures-{year}.xlsx"
+    page.goto(demo.url(None))
+    assert queue_count(page, "exports_ready") == 1
+
+
+def test_signatory_terminates_and_gets_the_receipt(demo, page):
+    sign_in(page, demo, "val-de-saire", "maire@val-de-saire.demo")
+    page.goto(demo.url("val-de-saire", "/contrats/"))
+    check(page, "contrats", narrow=True)
+    page.get_by_role("button", name=re.compile("^Résilier")).first.click()
+    page.get_by_role("button", name="Confirmer la résiliation").wait_for()
+    check(page, "résiliation", narrow=True)
+    page.get_by_role("button", name="Confirmer la résiliation").click()
+    receipt = page.get_by_role("link", name="Télécharger l'accusé de réception (PDF)")
+    expect(receipt).to_be_visible()
+    check(page, "résiliation enregistrée")
+    pdf = page.evaluate(
+        """async (url) => { const r = await fetch(url);
+             const head = new Uint8Array(await r.arrayBuffer()).slice(0, 4);
+             return [r.headers.get('content-type'), String.fromCharCode(...head)]; }""",
+        receipt.get_attribute("href"),
+    )
+    assert pdf == ["application/pdf", "%PDF"]
+    page.goto(demo.url("val-de-saire", "/contrats/"))
+    expect(page.get_by_role("link", name="accusé de réception (PDF)").first).to_be_visible()
+
+
+def test_secretary_switches_collectivite(demo, page):
+    sign_in(page, demo, "brevands", "secretaire@brevands.demo")
+    expect(page.locator(".whoami .roles")).to_contain_text("Administrateur fonctionnel")
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    expect(nav.get_by_role("link", name="Personnes et rôles")).to_be_visible()
+    check(page, "accueil de Brévands", narrow=True)
+    page.locator(".switcher summary").click()
+    page.get_by_role("button", name="Commune de Val-de-Saire").click()
+    page.wait_for_url(re.compile(r"//val-de-saire\.portail\.localhost:\d+/connexion/relais/"))
+    check(page, "relais vers Val-de-Saire")
+    page.get_by_role("button", name="Continuer en tant que Claire Lemonnier").click()
+    page.get_by_role("heading", name="À faire", exact=False).first.wait_for()
+    expect(page.locator(".whoami .roles")).to_contain_text("Agent")
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    expect(nav.get_by_role("link", name="Ma demande")).to_be_visible()  # an agent's page
+    expect(nav.get_by_role("link", name="Personnes et rôles")).to_have_count(0)
+    check(page, "accueil de Val-de-Saire (agent)", narrow=True)
