@@ -155,13 +155,41 @@ class DemoSite:
 
 
 @contextlib.contextmanager
+def demo_systems(folder: Path):
+    """The directory and the services' local stand-ins, as `make run` starts them
+    (scripts/demo_systems.py): the settings that reach them."""
+    env_file = folder / "systems.env"
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "scripts/demo_systems.py", "--env-file", str(env_file)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            assert process.poll() is None, "scripts/demo_systems.py s'est arrêté"
+            if env_file.exists():
+                break
+            time.sleep(0.1)
+        lines = env_file.read_text(encoding="utf-8").splitlines()
+        yield dict(line.split("=", 1) for line in lines if "=" in line)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
 def demo_site(template: str, frozen_at: str):
     """Loads the demo on `frozen_at` in a copy of the template and serves it."""
     name = database_name(frozen_at[:10].replace("-", ""))
     create_database(name, template=template)
-    with tempfile.TemporaryDirectory(prefix="portail-journey-mail-") as mail_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="portail-journey-mail-") as mail_dir,
+        demo_systems(Path(mail_dir)) as systems,
+    ):
         port = _free_port()
-        env = journey_env(name, frozen_at=frozen_at, mail_dir=mail_dir, port=port)
+        env = journey_env(name, frozen_at=frozen_at, mail_dir=mail_dir, port=port) | systems
         manage(env, "load_demo", "--force")
         log = open(Path(mail_dir).parent / f"portail-journey-{port}.log", "w")  # noqa: SIM115
         server = subprocess.Popen(  # noqa: S603

@@ -11,7 +11,9 @@ the demo.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -42,12 +44,21 @@ def demo(request, demo_template):
 
 
 def check(page, where: str, *, narrow: bool = False) -> None:
-    """No serious or critical axe-core violation at 1280 px (and at 360 px when asked)."""
+    """No serious or critical axe-core violation at 1280 px (and at 360 px when asked);
+    screenshots in $PORTAL_JOURNEY_SHOTS when set (to look at them)."""
     assert axe_violations(page) == [], f"{where} (1280 px)"
+    shoot(page, where)
     if narrow:
         page.set_viewport_size({"width": NARROW, "height": 740})
         assert axe_violations(page) == [], f"{where} ({NARROW} px)"
+        shoot(page, f"{where} {NARROW}")
         page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def shoot(page, where: str) -> None:
+    if folder := os.environ.get("PORTAL_JOURNEY_SHOTS"):
+        name = re.sub(r"\W+", "-", where.lower()).strip("-")
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def sign_in(page, demo, slug: str | None, email: str) -> None:
@@ -190,6 +201,50 @@ def test_functional_admin_invites_a_signatory_who_signs(demo, page):
     expect(page.get_by_text("ENG-DEMO-002").first).to_be_visible()
     page.goto(demo.url("val-de-saire"))
     assert queue_count(page, "quotes_to_sign") == 0
+
+
+def test_accounts_are_created_and_a_quota_request_keeps_its_reason(demo, page):
+    sign_in(page, demo, "val-de-saire", "admin@val-de-saire.demo")
+    # load_demo's five accounts were provisioned on the demo systems: nothing pending
+    assert queue_count(page, "accounts_attention") == 0
+    assert queue_count(page, "quota_requests") == 0
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Comptes", exact=True
+    ).click()
+    expect(page.get_by_role("heading", name="Comptes", exact=True)).to_be_visible()
+    check(page, "comptes", narrow=True)
+    service = page.get_by_label("Service")
+    service.select_option(
+        service.locator("option", has_text="Messagerie").first.get_attribute("value")
+    )
+    page.get_by_label("Prénom du titulaire").fill("Léa")
+    page.get_by_label("Nom de famille du titulaire").fill("Durand")
+    page.get_by_label("Adresse électronique du titulaire").fill("lea.durand@val-de-saire.demo")
+    page.get_by_label("Identifiant").fill("lea.durand")
+    page.get_by_role("button", name="Créer le compte").click()
+    row = page.locator("tr", has_text="Léa Durand")
+    expect(row).to_contain_text("Actif", timeout=15_000)  # provisioned inline (eager)
+    check(page, "compte créé")
+    row.get_by_role("link").first.click()
+    page.get_by_role("heading", name="Plus d'espace").wait_for()
+    check(page, "compte", narrow=True)
+    page.get_by_label("Espace supplémentaire (Go)").fill("5")
+    page.get_by_label("Motif", exact=True).fill(QUOTA_REASON)
+    page.get_by_role("button", name="Demander au syndicat").click()
+    expect(page.get_by_text("+5 Go demandés", exact=False)).to_be_visible()
+    page.goto(demo.url("val-de-saire"))
+    assert queue_count(page, "accounts_attention") == 0
+    assert queue_count(page, "quota_requests") == 1
+
+    page.context.clear_cookies()
+    sign_in(page, demo, None, "admin@numerique-demo.fr")
+    assert queue_count(page, "quota_requests") == 1
+    first_item(page, "quota_requests")
+    expect(page.get_by_text(QUOTA_REASON)).to_be_visible()
+    check(page, "demandes d'espace", narrow=True)
+
+
+QUOTA_REASON = "Archives du cadastre numérisées"
 
 
 def test_finance_bills_the_three_collectivites_records_credits_and_exports(demo, page):
