@@ -116,7 +116,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [csp.SELF, "data:"],
         "font-src": [csp.SELF],
         "connect-src": [csp.SELF],
-        "form-action": [csp.SELF],
+        # a form may lead to another site of the portal: "Changer de collectivité" posts on
+        # this site and is redirected to the other one (a redirect form-action also checks)
+        "form-action": [csp.SELF, f"{BASE_DOMAIN}:*", f"*.{BASE_DOMAIN}:*"],
         "frame-ancestors": [csp.NONE],
         "base-uri": [csp.SELF],
         "object-src": [csp.NONE],

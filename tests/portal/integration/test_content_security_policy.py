@@ -35,3 +35,13 @@ def test_the_sign_in_page_of_the_backoffice_has_it_too(db):
     response = Client(HTTP_HOST=host_of(None)).get("/comptes/login/")
 
     assert _policy(response)["default-src"] == "'self'"
+
+
+def test_forms_may_lead_to_the_other_sites_of_the_portal_only(db, settings):
+    """ "Changer de collectivité" posts on one site and is redirected to another: the browser
+    checks that redirect against form-action (the demo journey found it refused)."""
+    response = Client(HTTP_HOST=host_of(None)).get("/comptes/login/")
+
+    assert _policy(response)["form-action"] == (
+        f"'self' {settings.BASE_DOMAIN}:* *.{settings.BASE_DOMAIN}:*"
+    )
