@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from billing import domain, selectors
@@ -411,6 +411,11 @@ def billing_run_collectivite(run: BillingRun, collectivite_id: int) -> None:
                     heartbeat_at=timezone.now(),
                 )
                 return
+            if run.invoices.filter(collectivite=collectivite).exists():
+                # Delivered twice (a batch queued before its worker died, and the resumed
+                # run): invoiced already, and already counted.
+                BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+                return
     except Exception as exc:  # noqa: BLE001 - recorded for finance, the run goes on
         _append(run, "failures", {"collectivite": collectivite.name, "reason": str(exc)[:300]})
     BillingRun.objects.filter(pk=run.pk).update(
@@ -467,13 +472,30 @@ def billing_run_resume(run: BillingRun, *, now=None) -> BillingRun:
     # The coarse filter, then each collectivité checked: those invoiced before the worker died
     # have nothing left (a resume is rare: the precise check is worth its queries).
     remaining = [
-        collectivite.pk
+        collectivite
         for collectivite in selectors.collectivites_with_due_items(as_of=run.as_of)
         if selectors.due_items(collectivite=collectivite, as_of=run.as_of)
     ]
-    run.heartbeat_at = now or timezone.now()
+    # The counters are taken again from what was stored: a worker killed between an invoice's
+    # commit and the update of the run's row left them one short.
+    issued = run.invoices.aggregate(count=Count("pk"), amount=Sum("total_ttc"))
+    invoiced = set(run.invoices.values_list("collectivite__name", flat=True))
+    failed = {entry["collectivite"] for entry in run.failures if entry.get("collectivite")}
+    failed -= invoiced | {collectivite.name for collectivite in remaining}
+    run.invoices_count = issued["count"]
+    run.total_amount = issued["amount"] or Decimal("0")
+    run.collectivites_done = len(invoiced) + len(failed)
     run.collectivites_total = run.collectivites_done + len(remaining)
-    run.save(update_fields=["heartbeat_at", "collectivites_total"])
+    run.heartbeat_at = now or timezone.now()
+    run.save(
+        update_fields=[
+            "heartbeat_at",
+            "collectivites_total",
+            "collectivites_done",
+            "invoices_count",
+            "total_amount",
+        ]
+    )
     audit_record(
         action="billing_run.resumed",
         obj=run,
@@ -481,7 +503,11 @@ def billing_run_resume(run: BillingRun, *, now=None) -> BillingRun:
         summary=f"Facturation au {run.as_of:%d/%m/%Y} reprise après l'arrêt de son traitement "
         f"({len(remaining)} collectivité(s) restante(s)).",
     )
-    outbox_send("billing.tasks.billing_run_continue", run.pk, remaining)
+    outbox_send(
+        "billing.tasks.billing_run_continue",
+        run.pk,
+        [collectivite.pk for collectivite in remaining],
+    )
     return run
 
 
@@ -493,11 +519,13 @@ def _append(run: BillingRun, field: str, entry: dict) -> None:
 
 
 def billing_run_finish(run: BillingRun) -> BillingRun:
-    BillingRun.objects.filter(pk=run.pk).update(
+    """The end of a running run (once: the end of a resumed run and that of the run the dead
+    worker had started may both come)."""
+    finished = BillingRun.objects.filter(pk=run.pk, status=BillingRun.Status.RUNNING).update(
         status=BillingRun.Status.DONE, finished_at=timezone.now()
     )
     run.refresh_from_db()
-    if not run.dry_run:
+    if finished and not run.dry_run:
         audit_record(
             action="billing_run.done",
             obj=run,

@@ -69,3 +69,35 @@ def test_an_interrupted_dry_run_is_closed_with_its_reason(two_customers):  # noq
     assert run.failures[-1] == {"collectivite": "", "reason": services.DRY_RUN_INTERRUPTED}
     assert not Invoice.objects.exists()
     assert date(2026, 4, 1) == run.as_of
+
+
+def test_a_resumed_run_counts_what_was_stored_not_what_the_dead_worker_counted(
+    two_customers,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    tenant, other = two_customers
+    with time_machine.travel(NOON, tick=False):
+        run = _left_by_a_dead_worker()
+        first = Invoice.objects.get()
+        # The second collectivité's invoice was committed, then the worker died before it
+        # could add it to the run's counters.
+        services.invoices_issue(
+            collectivite=other if first.collectivite == tenant else tenant,
+            as_of=AS_OF,
+            issue_date=AS_OF,
+            run=run,
+        )
+        run.refresh_from_db()
+        assert (run.collectivites_done, run.invoices_count) == (1, 1)
+
+    with (
+        time_machine.travel(NOON + timedelta(minutes=15), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.billing_runs_watchdog()
+
+    run.refresh_from_db()
+    assert run.status == BillingRun.Status.DONE
+    assert (run.collectivites_done, run.collectivites_total) == (2, 2)
+    assert run.invoices_count == Invoice.objects.filter(run=run).count() == 2
+    assert run.total_amount == sum(invoice.total_ttc for invoice in Invoice.objects.all())
