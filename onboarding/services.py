@@ -23,6 +23,7 @@ from onboarding.models import ImportBatch
 from portal import domain as portal_domain
 from portal import events, members, services
 from portal.models import Collectivite, Invitation, Membership, Role, User
+from portal.outbox import outbox_send
 from portal.tenancy import tenant_schema_create
 
 NO_FILE = "Envoyez au moins un fichier."
@@ -330,8 +331,6 @@ def import_batch_create(
 
 @transaction.atomic
 def import_batch_queue(*, batch: ImportBatch) -> ImportBatch:
-    from onboarding.tasks import import_batch_run
-
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportBatch.Status.CHECKED:
         raise ValidationError(NOT_CHECKED)
@@ -339,7 +338,7 @@ def import_batch_queue(*, batch: ImportBatch) -> ImportBatch:
         raise ValidationError(HAS_ERRORS)
     batch.status = ImportBatch.Status.QUEUED
     batch.save(update_fields=["status"])
-    transaction.on_commit(lambda: import_batch_run.delay(batch.pk))
+    outbox_send("onboarding.tasks.import_batch_run", batch.pk)
     return batch
 
 

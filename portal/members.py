@@ -145,8 +145,6 @@ def invitation_resend(
     *, invitation: Invitation, collectivite: Collectivite, resent_by: User | None
 ) -> Invitation:
     """A new link (the old one stops working) valid another 14 days, e-mailed again."""
-    from portal.tasks import send_invitation_email
-
     invitation = _pending_invitation(invitation, collectivite)
     token = secrets.token_urlsafe(32)
     invitation.token_hash = services._hash(token)
@@ -160,7 +158,7 @@ def invitation_resend(
         summary=f"Invitation renvoyée à {invitation.email} ({invitation.roles_display}).",
         data={"invitation": invitation.pk, "roles": invitation.roles},
     )
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+    services.invitation_email_send(invitation, token)
     return invitation
 
 

@@ -294,8 +294,6 @@ def invitation_create(
     full_name: str = "",
     additional_roles: list[str] | None = None,
 ) -> Invitation:
-    from portal.tasks import send_invitation_email
-
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         collectivite=collectivite,
@@ -308,8 +306,17 @@ def invitation_create(
         expires_at=timezone.now() + INVITATION_VALIDITY,
     )
     events.invitation_sent_event(invitation=invitation, actor=invited_by)
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+    invitation_email_send(invitation, token)
     return invitation
+
+
+def invitation_email_send(invitation: Invitation, token: str) -> None:
+    """The invitation's e-mail, through the outbox (issue 18: never lost to a broker outage).
+    The link's token travels sealed (portal.crypto): only its hash is kept in clear."""
+    from portal.crypto import secret_encrypt
+    from portal.outbox import outbox_send
+
+    outbox_send("portal.tasks.send_invitation_email", invitation.pk, secret_encrypt(token))
 
 
 def invitation_url(invitation: Invitation, token: str) -> str:

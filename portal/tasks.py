@@ -10,11 +10,15 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.template.loader import render_to_string
 
 from portal import services
+from portal.crypto import secret_decrypt
 from portal.models import Invitation
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_invitation_email(invitation_id: int, token: str) -> bool:
+def send_invitation_email(invitation_id: int, sealed_token: str) -> bool:
+    """The invitation's e-mail; `sealed_token` is the link's token encrypted (a clear token,
+    from a message queued before tokens were sealed, is read as it is)."""
+    token = secret_decrypt(sealed_token)
     invitation = (
         Invitation.objects.select_related("collectivite", "invited_by")
         .prefetch_related("collectivite__domains")

@@ -4,6 +4,7 @@ that cannot be reached delays the work but never loses it. The broker here is th
 
 from __future__ import annotations
 
+import re
 import socket
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,9 +13,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from portal import outbox
+from portal import outbox, services
 from portal.celery import app
-from portal.models import OutboxMessage
+from portal.models import OutboxMessage, Role
 from tests.portal.integration.test_celery import real_worker  # noqa: F401 - a fixture
 
 
@@ -96,3 +97,28 @@ def test_while_the_broker_is_away_nothing_is_sent_twice_nor_lost(
         assert outbox.outbox_sweep(now=later) == 0
 
     assert sorted(OutboxMessage.objects.values_list("attempts", flat=True)) == [1, 1, 2]
+
+
+def test_an_invitation_asked_while_the_broker_is_away_is_mailed_once_it_is_back(
+    not_eager, unreachable, tenant, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The invitation is kept and said sent at once; its e-mail leaves with the sweep, with a
+    link that works. The link's token is not in the outbox's row in clear."""
+    with broker(unreachable), django_capture_on_commit_callbacks(execute=True):
+        invitation = services.invitation_create(
+            collectivite=tenant,
+            email="Secretaire@Mairie-Test.fr",
+            role=Role.AGENT,
+            invited_by=None,
+        )
+    [kept] = OutboxMessage.objects.all()
+    assert kept.task == "portal.tasks.send_invitation_email"
+    assert mailoutbox == []
+
+    app.conf.task_always_eager = True  # the broker is back; the task runs here, not in a worker
+    assert outbox.outbox_sweep(now=timezone.now() + timedelta(minutes=2)) == 1
+    [message] = mailoutbox
+    assert message.to == ["secretaire@mairie-test.fr"]
+    token = re.search(r"/invitation/([\w-]+)/", message.body).group(1)
+    assert token not in str(kept.args)
+    assert services.invitation_get(token=token, collectivite=tenant) == invitation
