@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 
 from portal import cached, selectors
-from portal.access import is_syndicate_admin, is_syndicate_staff, roles_in
+from portal.access import is_syndicate_admin, is_syndicate_finance, is_syndicate_staff, roles_in
 from portal.models import Role
 from portal.tenancy import is_public_request
 
@@ -29,6 +29,7 @@ def portal(request):
                 "is_signatory": Role.SIGNATORY in roles,
                 "is_staff_member": is_syndicate_staff(user),
                 "can_manage_collectivites": public and is_syndicate_admin(user),
+                "is_syndicate_finance": public and is_syndicate_finance(user),
                 "switchable_collectivites": selectors.collectivites_of_user(user=user),
             }
         )

@@ -144,3 +144,13 @@ def axe_violations(page) -> list[dict]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+@pytest.fixture(scope="session")
+def demo_template():
+    """A database migrated once, that each demo of the session copies (demo_site.py)."""
+    from tests.browser.demo_site import drop_database, migrated_template
+
+    name = migrated_template()
+    yield name
+    drop_database(name)

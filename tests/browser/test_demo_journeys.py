@@ -19,22 +19,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
-from tests.browser.demo_site import DEMO_PASSWORD, demo_site, migrated_template
+from tests.browser.demo_site import DEMO_PASSWORD, demo_site
 
 pytestmark = pytest.mark.browser
 
 # a Thursday in January and a Tuesday in November, at 10:00 in Paris
 DAYS = ("2027-01-14T10:00:00+01:00", "2025-11-18T10:00:00+01:00")
 NARROW = 360
-
-
-@pytest.fixture(scope="session")
-def demo_template():
-    from tests.browser.demo_site import drop_database
-
-    name = migrated_template()
-    yield name
-    drop_database(name)
 
 
 @pytest.fixture(scope="module", params=DAYS, ids=("janvier", "novembre"))
