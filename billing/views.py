@@ -17,11 +17,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import (
-    Count,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,7 +30,7 @@ from billing.forms import (
     InvoiceFilterForm,
     PaymentForm,
 )
-from billing.models import BillingRun, CreditNote, Invoice, Payment, PaymentImport
+from billing.models import BillingRun, CreditNote, Invoice, PaymentImport
 from contracts import rules
 from portal.access import is_syndicate_admin, is_syndicate_finance, member_required, staff_required
 from portal.forms import add_service_errors
@@ -76,17 +72,22 @@ def _rows(invoices, today: date) -> list[Invoice]:
 
 
 def _totals(invoices: QuerySet[Invoice]) -> dict:
-    """Count, total and balance of a list (the balance of a list is its total less what was
-    paid and credited on its invoices)."""
-    pks = invoices.values("pk")
-    totals = Invoice.objects.filter(pk__in=pks).aggregate(count=Count("id"), ttc=Sum("total_ttc"))
-    paid = Payment.objects.filter(invoice__in=pks).aggregate(total=Sum("amount"))["total"]
-    credited = CreditNote.objects.filter(invoice__in=pks).aggregate(total=Sum("total_ttc"))
-    ttc = totals["ttc"] or Decimal("0")
+    """Count, total, what remains due on the list's invoices and what was overpaid on some of
+    them (credited beyond what remained after a payment: to be refunded, not deducted from
+    what the others owe)."""
+    totals = selectors.invoices_with_balance(
+        Invoice.objects.filter(pk__in=invoices.values("pk"))
+    ).aggregate(
+        count=Count("id"),
+        ttc=Sum("total_ttc"),
+        due=Sum("balance", filter=Q(balance__gt=0)),  # not named `balance`: that is the
+        over=Sum("balance", filter=Q(balance__lt=0)),  # annotation being summed
+    )
     return {
         "count": totals["count"],
-        "ttc": ttc,
-        "balance": ttc - (paid or Decimal("0")) - (credited["total"] or Decimal("0")),
+        "ttc": totals["ttc"] or Decimal("0"),
+        "balance": totals["due"] or Decimal("0"),
+        "overpaid": -(totals["over"] or Decimal("0")),
     }
 
 

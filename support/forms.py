@@ -24,7 +24,8 @@ OUT_OF_SCOPE_REASONS = [
 ]
 MAX_MINUTES = 100_000  # time spent on one entry, in minutes
 QUANTITY_ERROR = "Indiquez une quantité positive, par exemple 2,5."
-OTHER = ""
+OTHER = "autre"  # a request about nothing the collectivité subscribes to
+OFFER_MISSING = "Choisissez le service concerné, ou « Autre » s'il n'est pas dans la liste."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -56,7 +57,7 @@ def _quantity(value: str) -> Decimal:
 
 
 class TicketForm(forms.Form):
-    offer = forms.ChoiceField(label="Service concerné", required=False)
+    offer = forms.ChoiceField(label="Service concerné", error_messages={"required": OFFER_MISSING})
     subject = forms.CharField(
         label="Objet",
         max_length=200,
@@ -91,8 +92,12 @@ class TicketForm(forms.Form):
     def __init__(self, *args, offers, suggest_url: str, incidents_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.offers = {str(offer.pk): offer for offer in offers}
-        self.fields["offer"].choices = [(pk, offer.name) for pk, offer in self.offers.items()] + [
-            (OTHER, "Autre")
+        # Nothing chosen in advance: a request filed under "Autre" by mistake reaches the
+        # wrong channel and misses its service's guides and incidents.
+        self.fields["offer"].choices = [
+            ("", "— Choisissez —"),
+            *((pk, offer.name) for pk, offer in self.offers.items()),
+            (OTHER, "Autre"),
         ]
         self.fields["subject"].widget.attrs["hx-get"] = suggest_url
         if incidents_url:  # the incidents running on the chosen service (issue 13 item 5)

@@ -31,6 +31,12 @@ def euros(value) -> str:
 
 
 @register.filter
+def absolute(value):
+    """The amount without its sign (an overpayment shown as what is to be refunded)."""
+    return abs(Decimal(value)) if value not in (None, "") else value
+
+
+@register.filter
 def quantity(value) -> str:
     """`Decimal("3.00")` → `3`, `Decimal("1.50")` → `1,5`."""
     if value is None or value == "":

@@ -89,7 +89,7 @@ def test_executable_attachments_are_refused_and_nothing_is_lost(
     response = client.post(
         "/assistance/nouvelle/",
         {
-            "offer": "",
+            "offer": "autre",
             "subject": "Un programme",
             "description": "Voici le programme.",
             "priority": "normal",
@@ -106,10 +106,31 @@ def test_too_large_attachment_is_refused(tenant, agent, subscribed):
     big = SimpleUploadedFile("gros.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")
     response = _client(agent, tenant).post(
         "/assistance/nouvelle/",
-        {"offer": "", "subject": "Gros", "description": "x", "priority": "normal", "files": [big]},
+        {
+            "offer": "autre",
+            "subject": "Gros",
+            "description": "x",
+            "priority": "normal",
+            "files": [big],
+        },
     )
     assert "La pièce jointe « gros.pdf » dépasse 10 Mo." in page_text(response)
     assert not Ticket.objects.filter(subject="Gros").exists()
+
+
+def test_the_service_is_chosen_by_the_person_not_in_advance(tenant, agent, subscribed):
+    client = _client(agent, tenant)
+    form = client.get("/assistance/nouvelle/").content.decode()
+    assert '<option value="" selected>— Choisissez —</option>' in form
+    assert form.count(" selected>") == 2  # the placeholder, and the priority "normale"
+    response = client.post(
+        "/assistance/nouvelle/",
+        {"offer": "", "subject": "Sans service", "description": "Mon texte.", "priority": "normal"},
+    )
+    assert response.status_code == 200
+    assert "Choisissez le service concerné, ou « Autre »" in page_text(response)
+    assert "Mon texte." in response.content.decode()
+    assert not Ticket.objects.filter(subject="Sans service").exists()
 
 
 def test_visio_requests_come_from_the_referent(tenant, agent, referent, subscribed):
@@ -265,7 +286,7 @@ def test_staff_opens_a_request_on_behalf_of_a_member(tenant, agent, technician, 
     assert client.get("/assistance/nouvelle/", {"collectivite": tenant.slug}).status_code == 200
     response = client.post(
         "/assistance/nouvelle/",
-        {"collectivite": tenant.slug, "requester_email": agent.email, "offer": "",
+        {"collectivite": tenant.slug, "requester_email": agent.email, "offer": "autre",
          "subject": "Appel téléphonique", "description": "Noté au téléphone.",
          "priority": "normal"},
     )  # fmt: skip

@@ -440,6 +440,28 @@ def test_credit_notes_and_the_over_credit_refusal(
     assert b"".join(site.get(f"/avoirs/{note.pk}/pdf/").streaming_content).startswith(b"%PDF")
 
 
+def test_crediting_everything_after_a_payment_shows_what_is_to_be_refunded(
+    customers, finance_site, agent
+):
+    """A partly paid invoice credited in full: nothing is due any more and the payment
+    received is an overpayment the syndicate refunds — never a negative "reste dû"."""
+    tenant, _ = customers
+    invoice = issue(tenant)  # 240,00 € TTC
+    pay(invoice, date(2026, 4, 20), "10")
+    url = f"/factures/{invoice.pk}/avoirs/"
+    before = page_text(finance_site.get(f"/factures/{invoice.pk}/"))
+    assert f"10,00{NB}€ ont déjà été payés : un avoir TTC de plus de 230,00{NB}€" in before
+
+    page = page_text(finance_site.post(url, {"whole": "on", "reason": "Résiliation"}, follow=True))
+    assert f'<dd id="reste-du"><strong>0,00{NB}€</strong></dd>' in page
+    assert f'<dd id="trop-percu"><strong>10,00{NB}€</strong>' in page
+    assert f"-10,00{NB}€" not in page
+    for listing in (finance_site.get("/factures/"), tenant_site(tenant, agent).get("/factures/")):
+        text = page_text(listing)
+        assert f"trop-perçu : 10,00{NB}€ à rembourser" in text
+        assert f"-10,00{NB}€" not in text
+
+
 def test_unpaid_and_overdue_invoices(customers, staff_finance):
     tenant, other = customers
     late = issue(tenant)  # due 01/05/2026
