@@ -77,6 +77,28 @@ def test_only_the_schema_behind_is_migrated(tenant, other_tenant, up_to_date):
     assert "0 schéma(s) de collectivité en retard" in out
 
 
+def test_schemas_behind_alike_share_one_rendering_of_the_models(tenant, other_tenant, up_to_date):
+    """The models as the applied migrations leave them are rendered once and copied for each
+    schema (the cost of a deploy, bench/README.md); each schema gets the same result as with
+    its own rendering."""
+    for schema in (tenant.schema_name, other_tenant.schema_name):
+        _forget(schema, "accounts", "0002_public_references_as_plain_ids")
+        SchemaVersion.objects.filter(schema_name=schema).update(fingerprint="ancienne")
+    schema_versions._rendered.clear()
+
+    out, err = _run()
+    assert "2 migré(s), 0 en échec" in out
+    assert err == ""
+    assert len(schema_versions._rendered) == 1  # one rendering for both
+    for schema in (tenant.schema_name, other_tenant.schema_name):
+        assert schema_versions.missing_in(schema) == set()
+    [cached] = schema_versions._rendered.values()
+    copy = cached.clone()
+    assert copy.apps is not cached.apps  # each schema migrates its own copy
+    assert set(copy.models) == set(cached.models)
+    assert ("accounts", "serviceaccount") in copy.models
+
+
 def test_verify_reads_each_schema(tenant, other_tenant, up_to_date):
     _forget(other_tenant.schema_name, "accounts", "0002_public_references_as_plain_ids")
     assert migrate_tenants.behind(verify=False) == []
