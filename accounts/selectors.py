@@ -15,6 +15,7 @@ from accounts.models import LIVE_STATES, QuotaRequest, ServiceAccount
 from catalogue.models import Offer
 from contracts.models import Subscription
 from portal.models import Collectivite
+from portal.selectors import first_rows_and_count
 from projections.models import AccountProjection, QuotaRequestProjection
 
 
@@ -148,30 +149,41 @@ def quota_requests_pending(*, limit: int | None = None) -> list[PendingQuotaRequ
     """The syndicate's queue: pending requests of every collectivité, oldest first, from the
     public projection (one indexed query, whatever the number of collectivités: no request
     reads the tenant schemas)."""
-    rows = (
+    rows = _pending_rows()
+    if limit is not None:
+        rows = rows[:limit]
+    return [_pending(r) for r in rows]
+
+
+def quota_requests_pending_head(*, limit: int) -> tuple[list[PendingQuotaRequest], int]:
+    """The oldest `limit` pending requests and how many are pending, in one query."""
+    rows, total = first_rows_and_count(_pending_rows(), limit)
+    return [_pending(r) for r in rows], total
+
+
+def _pending_rows():
+    return (
         QuotaRequestProjection.objects.filter(status=QuotaRequest.Status.PENDING)
         .select_related("collectivite")
         .order_by("requested_at", "collectivite_id", "request_id")
     )
-    if limit is not None:
-        rows = rows[:limit]
-    return [
-        PendingQuotaRequest(
-            collectivite_id=r.collectivite_id,
-            collectivite_name=r.collectivite.name,
-            request_id=r.request_id,
-            account_id=r.account_id,
-            holder=r.holder,
-            login=r.login,
-            kind=r.kind,
-            extra_gb=r.extra_gb,
-            reason=r.reason,
-            requested_at=r.requested_at,
-            used_bytes=r.used_bytes,
-            quota_bytes=r.quota_bytes,
-        )
-        for r in rows
-    ]
+
+
+def _pending(r: QuotaRequestProjection) -> PendingQuotaRequest:
+    return PendingQuotaRequest(
+        collectivite_id=r.collectivite_id,
+        collectivite_name=r.collectivite.name,
+        request_id=r.request_id,
+        account_id=r.account_id,
+        holder=r.holder,
+        login=r.login,
+        kind=r.kind,
+        extra_gb=r.extra_gb,
+        reason=r.reason,
+        requested_at=r.requested_at,
+        used_bytes=r.used_bytes,
+        quota_bytes=r.quota_bytes,
+    )
 
 
 # The name the pages used before the projection (kept for callers).
@@ -181,12 +193,21 @@ pending_quota_requests = quota_requests_pending
 def provisioning_failures(*, limit: int | None = None) -> list[AccountProjection]:
     """Accounts of every collectivité whose last provisioning failed (creation failed, or an
     update or purge that did not go through), most recent first, with their collectivité."""
-    rows = (
+    rows = _failure_rows()
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def provisioning_failures_head(*, limit: int) -> tuple[list[AccountProjection], int]:
+    """The `limit` most recent failures and how many there are, in one query."""
+    return first_rows_and_count(_failure_rows(), limit)
+
+
+def _failure_rows():
+    return (
         AccountProjection.objects.exclude(failure_reason="")
         .select_related("collectivite")
         .order_by("-updated_at", "-id")
     )
-    return list(rows[:limit] if limit is not None else rows)
 
 
 def accounts_near_quota(*, percent: int = 90, limit: int | None = None) -> list[AccountProjection]:

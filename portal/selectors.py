@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
 
 from portal.models import (
     AuditEvent,
@@ -13,6 +13,14 @@ from portal.models import (
     Syndicate,
     User,
 )
+
+
+def first_rows_and_count(queryset: QuerySet, limit: int) -> tuple[list, int]:
+    """The first `limit` rows of `queryset` and how many rows it has, in one query (a count
+    over the whole result as a window, computed before the LIMIT): a home page lists five
+    items of a queue and says how many wait, whatever the number of collectivités."""
+    rows = list(queryset.annotate(rows_in_all=Window(Count("pk")))[:limit])
+    return rows, (rows[0].rows_in_all if rows else 0)
 
 
 def syndicate_get() -> Syndicate | None:

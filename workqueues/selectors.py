@@ -11,7 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,9 +36,10 @@ from billing import selectors as billing_selectors
 from billing.models import BillingRun, ExportJob, Invoice
 from contracts import rules
 from contracts import selectors as contract_selectors
-from contracts.models import Quote, ServiceRequest, Subscription
+from contracts.models import Quote, QuoteLine, ServiceRequest, Subscription
 from portal.grammar import of_name
 from portal.models import Collectivite, Membership, Role, User
+from portal.selectors import first_rows_and_count
 from portal.templatetags.portal_format import euros
 
 # Items listed per queue on a home page; the count and the "see all" link give the rest.
@@ -87,8 +102,22 @@ class WorkQueues:
         return next((q for q in self.queues if q.key == key), None)
 
 
-def _queue(key, title, items: list[QueueItem], more_url="", empty="") -> Queue:
-    return Queue(key, title, len(items), tuple(items[:ITEMS_SHOWN]), more_url, empty)
+def _queue(key, title, items: list[QueueItem], more_url="", empty="", count=None) -> Queue:
+    """`count` when only the first items were read (`_head`), else all of them are here."""
+    return Queue(
+        key,
+        title,
+        len(items) if count is None else count,
+        tuple(items[:ITEMS_SHOWN]),
+        more_url,
+        empty,
+    )
+
+
+def _head(queryset) -> tuple[list, int]:
+    """The rows a home page shows of a syndicate-wide queue, and how many wait: one query
+    that reads `ITEMS_SHOWN` rows whatever the number of collectivités."""
+    return first_rows_and_count(queryset, ITEMS_SHOWN)
 
 
 def _d(day: date | datetime) -> str:
@@ -364,16 +393,24 @@ def tenant_work(
 
 
 def syndicate_admin_queues(*, today: date) -> list[Queue]:
+    rows, requests_count = _head(
+        ServiceRequest.objects.filter(status=ServiceRequest.Status.SUBMITTED)
+        .select_related("collectivite")
+        .order_by("submitted_at", "id")
+    )
     requests = [
         QueueItem(
             _("Demande n° %(pk)d %(of)s") % {"pk": r.pk, "of": of_name(r.collectivite.name)},
             reverse("backoffice_request", args=[r.pk]),
             _("transmise le %(date)s") % {"date": _d(r.submitted_at)},
         )
-        for r in ServiceRequest.objects.filter(status=ServiceRequest.Status.SUBMITTED)
-        .select_related("collectivite")
-        .order_by("submitted_at", "id")
+        for r in rows
     ]
+    rows, accepted_count = _head(
+        Quote.objects.filter(status=Quote.Status.ACCEPTED)
+        .select_related("collectivite", "acceptance")
+        .order_by("acceptance__signed_at", "id")
+    )
     accepted = [
         QueueItem(
             _("Devis %(ref)s %(of)s") % {"ref": q.reference, "of": of_name(q.collectivite.name)},
@@ -382,16 +419,21 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             if hasattr(q, "acceptance")
             else _("signé, à approuver"),
         )
-        for q in Quote.objects.filter(status=Quote.Status.ACCEPTED)
-        .select_related("collectivite", "acceptance")
-        .order_by("acceptance__signed_at", "id")
+        for q in rows
     ]
+    lines_left = (
+        QuoteLine.objects.filter(quote=OuterRef("pk"), activated_on__isnull=True)
+        .values("quote")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     orders = list(
         Quote.objects.filter(status=Quote.Status.APPROVED)
-        .annotate(to_activate=Count("lines", filter=Q(lines__activated_on__isnull=True)))
+        .annotate(to_activate=Coalesce(Subquery(lines_left), 0))
         .filter(to_activate__gt=0)
+        .annotate(lines_in_all=Window(Sum("to_activate")))  # every order's, before the LIMIT
         .select_related("collectivite")
-        .order_by("decided_at", "id")
+        .order_by("decided_at", "id")[:ITEMS_SHOWN]
     )
     lines = [
         QueueItem(
@@ -412,11 +454,12 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
     lines_queue = Queue(
         lines_queue.key,
         lines_queue.title,
-        sum(q.to_activate for q in orders),
+        orders[0].lines_in_all if orders else 0,
         lines_queue.items,
         lines_queue.more_url,
         lines_queue.empty,
     )
+    pending, quota_count = account_selectors.quota_requests_pending_head(limit=ITEMS_SHOWN)
     quota = [
         QueueItem(
             _("+%(gb)d Go pour %(holder)s %(of)s")
@@ -424,8 +467,9 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             reverse("quota_queue"),
             _("demandée le %(date)s") % {"date": _d(r.requested_at)},
         )
-        for r in account_selectors.quota_requests_pending()
+        for r in pending
     ]
+    failed, failures_count = account_selectors.provisioning_failures_head(limit=ITEMS_SHOWN)
     failures = [
         QueueItem(
             _("%(holder)s (%(login)s) %(of)s")
@@ -434,8 +478,15 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             f.failure_reason or _("échec sans motif enregistré"),
             urgent=True,
         )
-        for f in account_selectors.provisioning_failures()
+        for f in failed
     ]
+    rows, referents_count = _head(
+        Membership.objects.filter(
+            role=Role.VISIO_REFERENT, trained_on__isnull=True, collectivite__is_active=True
+        )
+        .select_related("user", "collectivite")
+        .order_by("created_at", "id")
+    )
     referents = [
         QueueItem(
             _("%(name)s, référent visio %(of)s")
@@ -443,11 +494,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             reverse("collectivite_accounts", args=[m.collectivite_id]) + "#formation-titre",
             _("désigné le %(date)s, formation obligatoire non suivie") % {"date": _d(m.created_at)},
         )
-        for m in Membership.objects.filter(
-            role=Role.VISIO_REFERENT, trained_on__isnull=True, collectivite__is_active=True
-        )
-        .select_related("user", "collectivite")
-        .order_by("created_at", "id")
+        for m in rows
     ]
     return [
         _queue(
@@ -456,6 +503,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             requests,
             reverse("work_queue") + "?status=submitted",
             _("Aucune demande à chiffrer."),
+            requests_count,
         ),
         _queue(
             "quotes_to_approve",
@@ -463,6 +511,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             accepted,
             reverse("work_queue") + "?status=accepted",
             _("Aucun devis à approuver."),
+            accepted_count,
         ),
         lines_queue,
         _queue(
@@ -471,6 +520,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             quota,
             reverse("quota_queue"),
             _("Aucune demande d'espace en attente."),
+            quota_count,
         ),
         _queue(
             "provisioning_failures",
@@ -478,6 +528,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             failures,
             "",
             _("Aucun échec de création de compte."),
+            failures_count,
         ),
         _queue(
             "referents_training",
@@ -485,6 +536,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
             referents,
             "",
             _("Aucun référent en attente de formation."),
+            referents_count,
         ),
         *_assistance_and_membership_queues(),
     ]
@@ -499,6 +551,11 @@ def _assistance_and_membership_queues() -> list[Queue]:
     from support.models import Status as TicketStatus
     from trainings.models import Session
 
+    rows, tickets_count = _head(
+        Ticket.objects.filter(status=TicketStatus.NEW, assignee__isnull=True)
+        .select_related("collectivite")
+        .order_by("opened_at", "id")
+    )
     tickets = [
         QueueItem(
             _("%(number)s %(subject)s %(of)s")
@@ -507,18 +564,22 @@ def _assistance_and_membership_queues() -> list[Queue]:
             _("ouverte le %(date)s") % {"date": _d(t.opened_at)},
             urgent=t.priority == Priority.BLOCKING,
         )
-        for t in Ticket.objects.filter(status=TicketStatus.NEW, assignee__isnull=True)
-        .select_related("collectivite")
-        .order_by("opened_at", "id")
+        for t in rows
     ]
+    rows, notices_count = _head(lifecycle_selectors.notices_pending().order_by("created_at", "id"))
     notices = [
         QueueItem(
             n.summary,
             reverse("lifecycle_notices"),
             _("le %(date)s") % {"date": _d(n.created_at)},
         )
-        for n in lifecycle_selectors.notices_pending().order_by("created_at", "id")
+        for n in rows
     ]
+    rows, sessions_count = _head(
+        Session.objects.filter(undersized_flagged_on__isnull=False, status=Session.Status.PLANNED)
+        .select_related("training")
+        .order_by("starts_at", "id")
+    )
     sessions = [
         QueueItem(
             str(s),
@@ -527,11 +588,7 @@ def _assistance_and_membership_queues() -> list[Queue]:
             % {"date": _d(s.undersized_flagged_on)},
             urgent=True,
         )
-        for s in Session.objects.filter(
-            undersized_flagged_on__isnull=False, status=Session.Status.PLANNED
-        )
-        .select_related("training")
-        .order_by("starts_at", "id")
+        for s in rows
     ]
     return [
         _queue(
@@ -540,6 +597,7 @@ def _assistance_and_membership_queues() -> list[Queue]:
             tickets,
             reverse("support_queue"),
             _("Aucune demande d'assistance en attente."),
+            tickets_count,
         ),
         _queue(
             "notices",
@@ -547,6 +605,7 @@ def _assistance_and_membership_queues() -> list[Queue]:
             notices,
             reverse("lifecycle_notices"),
             _("Aucun avis en attente."),
+            notices_count,
         ),
         _queue(
             "sessions_undersized",
@@ -554,11 +613,19 @@ def _assistance_and_membership_queues() -> list[Queue]:
             sessions,
             reverse("trainings_backoffice"),
             _("Aucune session sous le minimum."),
+            sessions_count,
         ),
     ]
 
 
 def finance_queues(*, today: date, now: datetime) -> list[Queue]:
+    rows, runs_count = _head(
+        BillingRun.objects.filter(
+            dry_run=False, created_at__gte=now - timedelta(days=RUN_FAILURES_DAYS)
+        )
+        .filter(Q(status=BillingRun.Status.FAILED) | ~Q(failures=[]))
+        .order_by("created_at", "id")
+    )
     runs = [
         QueueItem(
             str(run),
@@ -573,17 +640,9 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             ),
             urgent=True,
         )
-        for run in BillingRun.objects.filter(
-            dry_run=False, created_at__gte=now - timedelta(days=RUN_FAILURES_DAYS)
-        )
-        .filter(Q(status=BillingRun.Status.FAILED) | ~Q(failures=[]))
-        .order_by("created_at", "id")
+        for run in rows
     ]
-    unpaid = list(
-        billing_selectors.invoices_with_balance(Invoice.objects.select_related("collectivite"))
-        .filter(balance__gt=0)
-        .order_by("due_date", "number")
-    )
+    unpaid, overdue_count, to_record_count = _unpaid_heads(today)
     overdue = [
         QueueItem(
             _("Facture %(number)s %(of)s")
@@ -598,7 +657,7 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             urgent=True,
         )
         for i in unpaid
-        if i.due_date < today
+        if i.late
     ]
     to_record = [
         QueueItem(
@@ -609,19 +668,23 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             % {"date": _d(i.due_date), "amount": euros(i.balance)},
         )
         for i in unpaid
-        if i.due_date >= today
+        if not i.late
     ]
+    rows, exports_count = _head(
+        ExportJob.objects.filter(
+            status=ExportJob.Status.DONE,
+            finished_at__gte=now - timedelta(days=EXPORTS_READY_DAYS),
+        ).order_by("finished_at", "id")
+    )
     exports = [
         QueueItem(
             str(job),
             reverse("billing_export", args=[job.pk]),
             _("prêt depuis le %(date)s") % {"date": _d(job.finished_at)},
         )
-        for job in ExportJob.objects.filter(
-            status=ExportJob.Status.DONE,
-            finished_at__gte=now - timedelta(days=EXPORTS_READY_DAYS),
-        ).order_by("finished_at", "id")
+        for job in rows
     ]
+    rows, suspensions_count = _head(_suspensions_to_decide())
     return [
         _queue(
             "runs_failed",
@@ -629,6 +692,7 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             runs,
             reverse("billing_runs"),
             _("Aucune campagne en échec."),
+            runs_count,
         ),
         _queue(
             "invoices_overdue",
@@ -636,6 +700,7 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             overdue,
             reverse("invoices_unpaid"),
             _("Aucune facture échue."),
+            overdue_count,
         ),
         _queue(
             "payments_to_record",
@@ -643,6 +708,7 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             to_record,
             reverse("invoices_unpaid"),
             _("Aucune facture en attente de paiement."),
+            to_record_count,
         ),
         _queue(
             "exports_ready",
@@ -650,6 +716,7 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
             exports,
             reverse("billing_exports"),
             _("Aucun export récent."),
+            exports_count,
         ),
         _queue(
             "suspensions_to_decide",
@@ -662,12 +729,42 @@ def finance_queues(*, today: date, now: datetime) -> list[Queue]:
                     _("proposée le %(date)s") % {"date": _d(s.proposed_on)},
                     urgent=True,
                 )
-                for s in _suspensions_to_decide()
+                for s in rows
             ],
             reverse("lifecycle_suspensions"),
             _("Aucune suspension à décider."),
+            suspensions_count,
         ),
     ]
+
+
+def _unpaid_heads(today: date) -> tuple[list[Invoice], int, int]:
+    """The first unpaid invoices already due and the first not yet due (each marked `late`
+    or not), with how many of each there are — one query reading at most twice
+    `ITEMS_SHOWN` rows however many invoices are unpaid (a numbering within each part)."""
+    late = Case(
+        When(due_date__lt=today, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    rows = list(
+        billing_selectors.invoices_with_balance(Invoice.objects.select_related("collectivite"))
+        .filter(balance__gt=0)
+        .annotate(
+            late=late,
+            rank=Window(RowNumber(), partition_by=[late], order_by=[F("due_date"), F("number")]),
+            in_part=Window(Count("pk"), partition_by=[late]),
+        )
+        .filter(rank__lte=ITEMS_SHOWN)
+        .order_by("due_date", "number")
+    )
+    late_rows = [r for r in rows if r.late]
+    due_rows = [r for r in rows if not r.late]
+    return (
+        rows,
+        late_rows[0].in_part if late_rows else 0,
+        due_rows[0].in_part if due_rows else 0,
+    )
 
 
 def _suspensions_to_decide():
