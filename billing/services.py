@@ -479,9 +479,11 @@ def billing_run_resume(run: BillingRun, *, now=None) -> BillingRun:
     # The counters are taken again from what was stored: a worker killed between an invoice's
     # commit and the update of the run's row left them one short.
     issued = run.invoices.aggregate(count=Count("pk"), amount=Sum("total_ttc"))
-    invoiced = set(run.invoices.values_list("collectivite__name", flat=True))
+    invoiced = dict(run.invoices.values_list("collectivite_id", "collectivite__name"))
+    # Failures are recorded by name (what finance reads): those not invoiced since and not
+    # about to be tried again.
     failed = {entry["collectivite"] for entry in run.failures if entry.get("collectivite")}
-    failed -= invoiced | {collectivite.name for collectivite in remaining}
+    failed -= set(invoiced.values()) | {collectivite.name for collectivite in remaining}
     run.invoices_count = issued["count"]
     run.total_amount = issued["amount"] or Decimal("0")
     run.collectivites_done = len(invoiced) + len(failed)
