@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -89,31 +87,11 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{load_test.PORT}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    try:
-        load_test.wait_up()
-        pages = [(s, p) for s in sessions for p in s["pages"]]
-        bare = [(s, "/__bare__/") for s in sessions]
+    pages = [(s, p) for s in sessions for p in s["pages"]]
+    bare = [(s, "/__bare__/") for s in sessions]
+    with load_test.serve(args.workers):
         for session, path in pages * 2:  # warm: each page once in each worker (or so)
             ask(session, path, [])
-        print(f"load average before: {os.getloadavg()[0]:.2f}; gunicorn {args.workers} workers")
-        print(
-            f"{'offered':>8} {'target':7} {'requests':>8} {'req/s':>6} {'errors':>6} "
-            f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-        )
         for rate in (int(r) for r in args.rates.split(",")):
             for name, targets in (("bare", bare), ("pages", pages)):
                 r = run(targets, rate, args.seconds)
@@ -122,10 +100,6 @@ def main() -> None:
                     f"{r['p50']:>7.0f} {r['p95']:>7.0f} {r['p99']:>7.0f}",
                     flush=True,
                 )
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

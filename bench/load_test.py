@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,41 @@ def wait_up(timeout: float = 60) -> None:
     raise SystemExit("gunicorn ne répond pas")
 
 
+HEADER = (
+    f"{'offered':>8} {'target':7} {'requests':>8} {'req/s':>6} {'errors':>6} "
+    f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+)
+
+
+@contextmanager
+def serve(workers: int):
+    """gunicorn with `workers` sync workers on the loopback, up until the block ends; the load
+    average is printed before and after."""
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    try:
+        wait_up()
+        print(f"load average before: {os.getloadavg()[0]:.2f}; gunicorn {workers} workers")
+        print(HEADER)
+        yield server
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def run(rate: int, target: str, seconds: int, session_file: str, out: Path) -> dict:
     prefix = out / f"{target}-{rate}"
     env = {**os.environ, "LOAD_SESSIONS": session_file, "LOAD_TARGET": target}
@@ -144,27 +180,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="portail-load-"))
     session_file = str(out / "sessions.json")
     Path(session_file).write_text(json.dumps(data))
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    try:
-        wait_up()
-        print(f"load average before: {os.getloadavg()[0]:.2f}; gunicorn {args.workers} workers")
-        print(
-            f"{'offered':>8} {'target':7} {'requests':>8} {'req/s':>6} {'errors':>6} "
-            f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-        )
+    with serve(args.workers):
         for rate in (int(r) for r in args.rates.split(",")):
             for target in ("bare", "pages"):
                 r = run(rate, target, args.seconds, session_file, out)
@@ -173,10 +189,6 @@ def main() -> None:
                     f"{r['failures']:>6} {r['p50']:>7} {r['p95']:>7} {r['p99']:>7}",
                     flush=True,
                 )
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -450,14 +450,7 @@ def syndicate_admin_queues(*, today: date) -> list[Queue]:
         lines,
         reverse("work_queue") + "?status=approved",
         _("Aucune ligne à activer."),
-    )
-    lines_queue = Queue(
-        lines_queue.key,
-        lines_queue.title,
-        orders[0].lines_in_all if orders else 0,
-        lines_queue.items,
-        lines_queue.more_url,
-        lines_queue.empty,
+        orders[0].lines_in_all if orders else 0,  # lines, not orders
     )
     pending, quota_count = account_selectors.quota_requests_pending_head(limit=ITEMS_SHOWN)
     quota = [
